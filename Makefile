@@ -1,0 +1,31 @@
+# The two commands of the README:
+#   make repro   set everything up, build the embedded data, run the whole DVC graph
+#   make test    set everything up, run the test suite
+# Both install into .venv first (tools/install.sh; the first mmcv build takes ~16 min).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DVC_NO_ANALYTICS := 1
+export TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD := 1
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+SOURCES := $(shell find mmproseco -name '*.py') setup.cfg pyproject.toml
+
+.PHONY: install test repro data
+install: $(VENV)/.deps $(VENV)/.mmproseco
+
+$(VENV)/.deps: tools/install.sh requirements/build.txt requirements/runtime.txt requirements/mmdet.txt
+	bash tools/install.sh
+	touch $@
+
+# `mim train` runs the installed copy, so reinstall whenever the package changes.
+$(VENV)/.mmproseco: $(VENV)/.deps $(SOURCES)
+	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	touch $@
+
+data: install
+	@[ -d data/shapes ] && [ -d data/deepforest ] || $(PY) tools/prepare_data.py --out data --seed 0
+
+repro: data
+	dvc repro
+
+test: install
+	$(PY) -m pytest

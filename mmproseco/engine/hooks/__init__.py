@@ -1,0 +1,1 @@
+from .teacher_ema_hook import TeacherEMAHook  # noqa: F401

@@ -1,0 +1,4 @@
+from .detreg import DETReg
+from .proseco import ProSeCo
+
+__all__ = ['DETReg', 'ProSeCo']

@@ -1,0 +1,1 @@
+from .locsce import LocSCELoss, locsce_loss  # noqa: F401

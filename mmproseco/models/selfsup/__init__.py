@@ -1,0 +1,3 @@
+from .image_sce import ImageSCE
+
+__all__ = ['ImageSCE']

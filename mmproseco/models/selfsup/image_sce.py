@@ -1,0 +1,74 @@
+"""Image-level SCE pretraining of a detector backbone on the unlabeled pool."""
+import copy
+from typing import Dict
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.layers import MLP
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptConfigType
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+
+@MODELS.register_module()
+class ImageSCE(BaseModel):
+    """SCE (Denize et al., 2023) at image level, to pretrain the backbone ProSeCo freezes.
+
+    ProSeCo freezes an ImageNet-pretrained backbone; none can be downloaded here, so this
+    model pretrains one on the same unlabeled images. It reads like mmpretrain's BYOL:
+    ``student`` = backbone + projector + predictor on the strong view, ``teacher`` = EMA
+    copy (backbone + projector, :class:`TeacherEMAHook`) on the weak view; like BYOL's
+    target network it runs in train mode (batch statistics). The loss is the
+    very LocSCE function with one "proposal" per image, which is exactly SCE.
+
+    Args:
+        backbone (dict): the detector's backbone config; its last output is pooled.
+        feat_channels (int): channels of that last output.
+        proj_channels (int): embedding size.
+        loss (dict): a ``LocSCELoss``; each image is its own positive.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 feat_channels: int,
+                 proj_channels: int = 128,
+                 loss: ConfigType = dict(type='LocSCELoss', pos_iou_thr=1.0),
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg=None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = nn.ModuleDict(
+            dict(backbone=MODELS.build(backbone),
+                 projector=MLP(feat_channels, feat_channels, proj_channels, 2),
+                 predictor=MLP(proj_channels, feat_channels, proj_channels, 2)))
+        self.teacher = nn.ModuleDict(
+            dict(backbone=MODELS.build(copy.deepcopy(backbone)),
+                 projector=MLP(feat_channels, feat_channels, proj_channels, 2)))
+        self.teacher.requires_grad_(False)
+        self.loss_sce = MODELS.build(loss)
+
+    @staticmethod
+    def embed(branch: nn.ModuleDict, inputs: Tensor) -> Tensor:
+        """(B, 3, H, W) images to (B, D) normalised embeddings."""
+        pooled = branch['backbone'](inputs)[-1].mean(dim=(2, 3))
+        embeds = branch['projector'](pooled)
+        if 'predictor' in branch:
+            embeds = branch['predictor'](embeds)
+        return F.normalize(embeds, dim=-1)
+
+    def forward(self, inputs, data_samples=None, mode: str = 'loss'):
+        if mode != 'loss':
+            raise ValueError(f"ImageSCE only trains (mode='loss'), got mode={mode!r}")
+        return self.loss(inputs, data_samples)
+
+    def loss(self, multi_batch_inputs: Dict[str, Tensor],
+             multi_batch_data_samples: Dict[str, SampleList]) -> Dict[str, Tensor]:
+        with torch.no_grad():
+            teacher_embeds = self.embed(self.teacher, multi_batch_inputs['teacher'])
+        student_embeds = self.embed(self.student, multi_batch_inputs['student'])
+        index = torch.arange(len(student_embeds), device=student_embeds.device)
+        # One proposal per image, each its own image: the positive set is the image itself.
+        whole_image = student_embeds.new_tensor([[0., 0., 1., 1.]]).expand(len(index), 4)
+        return dict(loss_sce=self.loss_sce(student_embeds, teacher_embeds, whole_image,
+                                           index, index))

@@ -1,0 +1,2 @@
+from .feature_similarity_cost import FeatureSimilarityCost  # noqa: F401
+from .proposal_matching_assigner import ProposalMatchingAssigner  # noqa: F401

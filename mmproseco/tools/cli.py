@@ -1,0 +1,43 @@
+"""Shared command-line plumbing of the train and test entry points."""
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config
+
+
+def load_config(path, cfg_options=None, launcher='none', work_dir=None):
+    """Read a config the way mmdet's tools do, with a clear error for a wrong path.
+
+    The work dir follows mmdet's priority: CLI > the config's ``work_dir`` >
+    ``./work_dirs/<config name>``.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'config file {path!r} does not exist; give a path such as '
+            f'configs/deformable_detr/deformable-detr_r18_1xb8-cpu_shapes.py')
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def run_cli(main):
+    """Run ``main`` and turn user errors into one readable line.
+
+    Wrong configs and wrong data raise ``ValueError``/``FileNotFoundError`` with a message
+    that names the field or file and the fix; a traceback from deep inside mmengine would
+    bury it. Set ``MMPROSECO_DEBUG=1`` to see the traceback anyway.
+    """
+    try:
+        main()
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        if os.environ.get('MMPROSECO_DEBUG'):
+            raise
+        print(f'error: {err}\n(set MMPROSECO_DEBUG=1 for the traceback)', file=sys.stderr)
+        sys.exit(2)
