@@ -155,15 +155,16 @@ def _process_image(task: Tuple[str, str]) -> ImageResult:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             return ImageResult(name, None, None, 'not a decodable image', False)
-        boxes, size = compute_proposals(image, **dataclasses.asdict(_worker_settings)), image.shape[:2]
+        boxes = compute_proposals(image, **dataclasses.asdict(_worker_settings))
+        size = image.shape[:2]
         os.makedirs(osp.dirname(entry), exist_ok=True)
         tmp_entry = f'{entry}.{os.getpid()}.tmp'
         with open(tmp_entry, 'wb') as f:
             np.savez(f, boxes=boxes.astype(np.uint16), size=np.asarray(size, dtype=np.int32))
         os.replace(tmp_entry, entry)
     if len(boxes) < MIN_BOXES:
-        return ImageResult(name, None, size,
-                           f'only {len(boxes)} proposal(s) after filtering, need {MIN_BOXES}', reused)
+        reason = f'only {len(boxes)} proposal(s) after filtering, need {MIN_BOXES}'
+        return ImageResult(name, None, size, reason, reused)
     return ImageResult(name, boxes, size, None, reused)
 
 

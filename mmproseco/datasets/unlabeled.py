@@ -125,8 +125,9 @@ class UnlabeledDetDataset(BaseDetDataset):
                 for index, name in enumerate(list_image_files(img_dir))
             ]
         if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'Annotation file {self.ann_file!r} does not exist; fix '
-                                    f'ann_file, or set ann_file=\'\' to use every image in {img_dir}.')
+            raise FileNotFoundError(
+                f'Annotation file {self.ann_file!r} does not exist; fix ann_file, or set '
+                f'ann_file=\'\' to use every image in {img_dir}.')
         with open(self.ann_file) as f:
             images = json.load(f).get('images', [])
         return [
@@ -149,8 +150,9 @@ class UnlabeledDetDataset(BaseDetDataset):
             if data_info['height'] is not None and (data_info['height'], data_info['width']) != (
                     height, width):
                 raise ValueError(
-                    f'{self.proposal_file}: proposals of {name} were computed on a {width}x{height} '
-                    f'image but {self.ann_file} says {data_info["width"]}x{data_info["height"]}; '
+                    f'{self.proposal_file}: proposals of {name} were computed on a '
+                    f'{width}x{height} image but {self.ann_file} says '
+                    f'{data_info["width"]}x{data_info["height"]}; '
                     f'recompute the proposals with tools/selective_search.py.')
             data_info.update(height=height, width=width, proposals=boxes)
             kept.append(data_info)

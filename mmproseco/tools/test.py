@@ -48,7 +48,7 @@ def main(argv=None):
             raise ValueError(f'--out must be a .pkl file, got {args.out!r}')
         from mmdet.evaluation import DumpDetResults
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    runner.test()
+    return runner.test()
 
 
 if __name__ == '__main__':

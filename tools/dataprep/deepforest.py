@@ -31,7 +31,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from .deterministic_io import PrepareDataError, save_png
+from .deterministic_io import FLOAT_DECIMALS, PrepareDataError, save_png
 
 VERSION = '2.1.0'
 WHEEL_NAME = f'deepforest-{VERSION}-py3-none-any.whl'
@@ -230,11 +230,12 @@ def build(out_dir, wheel_path, seed, tile=400, pool_stride=200, val_fraction=0.1
         for t in members:
             image = image_entries[t['file_name']]
             images.append(image)
-            for x1, y1, x2, y2 in (t['boxes'] if t['boxes'] is not None else []):
-                w, h = float(x2 - x1), float(y2 - y1)
+            for box in (t['boxes'] if t['boxes'] is not None else []):
+                x1, y1, x2, y2 = (round(float(v), FLOAT_DECIMALS) for v in box)
+                w, h = round(x2 - x1, FLOAT_DECIMALS), round(y2 - y1, FLOAT_DECIMALS)
                 annotations.append(dict(
                     id=len(annotations) + 1, image_id=image['id'], category_id=CATEGORY['id'],
-                    bbox=[float(x1), float(y1), w, h], area=w * h, iscrowd=0))
+                    bbox=[x1, y1, w, h], area=w * h, iscrowd=0))
         splits[split] = dict(
             images=images, annotations=annotations, categories=[dict(CATEGORY)],
             info=dict(description=f'deepforest=={VERSION} NEON tree crowns, {split} split',

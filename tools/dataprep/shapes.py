@@ -37,7 +37,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .deterministic_io import save_png
+from .deterministic_io import FLOAT_DECIMALS, save_png
 
 CLASS_ATTRIBUTES = {
     'red_disc': dict(shape='disc', colour='red', texture='solid'),
@@ -278,11 +278,12 @@ def build(out_dir, seed, sizes):
                          height=IMAGE_SIZE)
             next_image_id += 1
             images.append(image)
-            for label, (x1, y1, x2, y2) in objects:
-                w, h = float(x2 - x1), float(y2 - y1)
+            for label, box in objects:
+                x1, y1, x2, y2 = (round(float(v), FLOAT_DECIMALS) for v in box)
+                w, h = round(x2 - x1, FLOAT_DECIMALS), round(y2 - y1, FLOAT_DECIMALS)
                 annotations.append(dict(
                     id=len(annotations) + 1, image_id=image['id'], category_id=label + 1,
-                    bbox=[float(x1), float(y1), w, h], area=w * h, iscrowd=0))
+                    bbox=[x1, y1, w, h], area=w * h, iscrowd=0))
         splits[split] = dict(images=images, annotations=annotations, categories=categories,
                              info=dict(description=f'generated shapes, {split} split',
                                        license='Apache-2.0 (mmproseco)', seed=seed))

@@ -1,4 +1,5 @@
-# ProSeCo pretraining data: unlabeled DeepForest aerial tiles (400 px, resized to 256 px for CPU) + cached Selective Search boxes.
+# ProSeCo pretraining data: unlabeled DeepForest aerial tiles (400 px, resized to 256 px for the
+# CPU default) + cached Selective Search boxes.
 # The proposals come from the `proposals` stage:
 #   python tools/selective_search.py --ann data/deepforest/annotations/unlabeled.json \
 #       --img-dir data/deepforest/images --out work/proposals/deepforest
@@ -20,7 +21,7 @@ student_photometric = [
          transforms=[dict(type='RandomGaussianBlur', kernel_size=23, sigma_range=(0.1, 2.0))]),
 ]
 proseco_pretrain_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageChecked'),  # LoadImageFromFile with clear errors, always BGR
     dict(type='SampleProposals', num_proposals=num_proposals),
     dict(type='RandomFlip', prob=0.5),
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),

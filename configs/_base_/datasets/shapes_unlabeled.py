@@ -20,7 +20,7 @@ student_photometric = [
          transforms=[dict(type='RandomGaussianBlur', kernel_size=23, sigma_range=(0.1, 2.0))]),
 ]
 proseco_pretrain_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageChecked'),  # LoadImageFromFile with clear errors, always BGR
     dict(type='SampleProposals', num_proposals=num_proposals),
     dict(type='RandomFlip', prob=0.5),
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),

@@ -25,7 +25,7 @@ class ColorJitter(BaseTransform):
     and a hue shift in ``[-hue, hue]`` (fraction of the hue circle), then applies the four
     adjustments in a random order with mmcv's ``adjust_brightness``, ``adjust_contrast``,
     ``adjust_color`` (saturation) and ``adjust_hue``, as ``torchvision.transforms.ColorJitter``
-    does. A zero strength leaves that property unchanged.
+    does. A zero strength skips that adjustment.
 
     Required Keys: img (np.uint8, BGR). Modified Keys: img.
 
@@ -60,14 +60,17 @@ class ColorJitter(BaseTransform):
     def transform(self, results: dict) -> dict:
         order, brightness, contrast, saturation, hue = self._draw()
         adjustments = (
-            lambda img: mmcv.adjust_brightness(img, brightness, backend='cv2'),
-            lambda img: mmcv.adjust_contrast(img, contrast, backend='cv2'),
-            lambda img: mmcv.adjust_color(img, saturation, backend='cv2'),
-            lambda img: mmcv.adjust_hue(img, hue, backend='cv2'),
+            (self.brightness, lambda img: mmcv.adjust_brightness(img, brightness, backend='cv2')),
+            (self.contrast, lambda img: mmcv.adjust_contrast(img, contrast, backend='cv2')),
+            (self.saturation, lambda img: mmcv.adjust_color(img, saturation, backend='cv2')),
+            (self.hue, lambda img: mmcv.adjust_hue(img, hue, backend='cv2')),
         )
         img = results['img']
         for index in order:
-            img = adjustments[index](img)
+            strength, adjust = adjustments[index]
+            # Like torchvision, skip a disabled adjustment (the HSV round trip of hue is lossy).
+            if strength > 0:
+                img = adjust(img)
         results['img'] = img
         return results
 

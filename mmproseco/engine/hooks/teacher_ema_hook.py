@@ -132,14 +132,13 @@ class TeacherEMAHook(Hook):
         self._teacher_buffers, self._student_buffers = self._paired_tensors(
             teacher, student, 'buffers')
         teacher.requires_grad_(False)
+        schedule = 'constant' if self.momentum_schedule == 'constant' \
+            else f'cosine to {self.end_momentum}'
         runner.logger.info(
-            f'TeacherEMAHook: teacher <- m * teacher + (1 - m) * student, '
-            f'm = {self.momentum} ({self.momentum_schedule} schedule'
-            + (f' to {self.end_momentum}'
-               if self.momentum_schedule == 'cosine' else '') +
-            f', every {self.interval} iter). m weights the OLD TEACHER '
-            f'(SCE/BYOL/MoCo convention), the complement of mmdet '
-            f'MeanTeacherHook momentum.')
+            'TeacherEMAHook: teacher <- m * teacher + (1 - m) * student, '
+            f'm = {self.momentum} ({schedule}, every {self.interval} iter). '
+            'm weights the OLD TEACHER (SCE/BYOL/MoCo convention): '
+            f'MeanTeacherHook(momentum={1 - self.momentum:g}) is equivalent.')
         if runner.iter == 0:
             with torch.no_grad():
                 for dst, src in zip(self._teacher_params + self._teacher_buffers,

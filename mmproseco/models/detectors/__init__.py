@@ -1,4 +1,5 @@
+from .adapted_detector import AdaptedDetector
 from .detreg import DETReg
 from .proseco import ProSeCo
 
-__all__ = ['DETReg', 'ProSeCo']
+__all__ = ['AdaptedDetector', 'DETReg', 'ProSeCo']

@@ -1,4 +1,6 @@
+from .crop_classifier_head import CropClassifierHead
 from .detreg_head import DETRegHead
+from .embedding_head import ContrastiveEmbeddingHead
 from .locsce_head import LocSCEHead
 
-__all__ = ['DETRegHead', 'LocSCEHead']
+__all__ = ['ContrastiveEmbeddingHead', 'CropClassifierHead', 'DETRegHead', 'LocSCEHead']

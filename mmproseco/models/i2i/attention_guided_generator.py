@@ -11,6 +11,12 @@ from .resnet_encoder import ResnetEncoder
 from .upsampling_decoder import UpsamplingDecoder
 
 
+def pad_to_multiple(x: Tensor, divisor: int = 4) -> Tensor:
+    """Reflect-pad (B, C, H, W) at the bottom/right so H and W are multiples of ``divisor``."""
+    pad_h, pad_w = -x.shape[-2] % divisor, -x.shape[-1] % divisor
+    return F.pad(x, (0, pad_w, 0, pad_h), mode='reflect') if pad_h or pad_w else x
+
+
 def compose_translation(content: Tensor, attention: Tensor, image: Tensor) -> Tensor:
     """``G(x) = Σ_t C_t ⊙ A_t + x ⊙ A_{n+1}``.
 
@@ -78,9 +84,7 @@ class AttentionGuidedGenerator(BaseModule):
             (B, n + 1, H, W) and ``attention_feats`` (G_A layer outputs, the last pre-softmax).
         """
         height, width = x.shape[-2:]
-        pad_h, pad_w = -height % 4, -width % 4
-        padded = F.pad(x, (0, pad_w, 0, pad_h), mode='reflect') if pad_h or pad_w else x
-        encoder_feats = self.encoder(padded)
+        encoder_feats = self.encoder(pad_to_multiple(x, 4))
         code = encoder_feats[-1]
         content = torch.tanh(self.content_generator(code)[-1])
         content = content[..., :height, :width].unflatten(1, (self.num_content_maps,

@@ -185,7 +185,9 @@ def locsce_targets(teacher_embeds: Tensor,
     positives = locsce_positive_mask(teacher_boxes, teacher_image_ids,
                                      matched_teacher, pos_iou_thr)
     if teacher_mask == 'self':
-        masked = F.one_hot(matched_teacher, teacher_embeds.size(0)).bool()
+        masked = torch.zeros_like(positives)
+        masked[torch.arange(masked.size(0), device=masked.device),
+               matched_teacher] = True
     else:
         masked = positives
     fully_masked = masked.all(dim=1)
@@ -196,16 +198,17 @@ def locsce_targets(teacher_embeds: Tensor,
             'every teacher proposal is a positive. Use teacher_mask=\'self\', '
             'a higher pos_iou_thr or more images per batch (gather_keys).')
 
+    # The teacher side has no gradient: work in place to save (M, K) buffers.
     teacher_logits = teacher_embeds[matched_teacher] @ teacher_embeds.T
-    teacher_logits = teacher_logits.masked_fill(masked, float('-inf'))
-    relational = F.softmax(teacher_logits / teacher_temperature, dim=1)
+    teacher_logits.masked_fill_(masked, float('-inf'))
+    relational = F.softmax(teacher_logits.div_(teacher_temperature), dim=1)
 
     positives = positives.to(relational.dtype)
     if row_norm == 'mean':
-        positives = positives / positives.sum(dim=1, keepdim=True)
-    targets = coeff * positives + (1.0 - coeff) * relational
+        positives /= positives.sum(dim=1, keepdim=True)
+    targets = relational.mul_(1.0 - coeff).add_(positives, alpha=coeff)
     if row_norm == 'l1':
-        targets = targets / targets.sum(dim=1, keepdim=True)
+        targets /= targets.sum(dim=1, keepdim=True)
     return targets
 
 

@@ -1,0 +1,80 @@
+# Object crops of the generated shapes set (data/shapes, `python tools/prepare_data.py`): 8
+# classes with a designed similarity (data/shapes/class_similarity.json, copied below so the
+# experiment is readable from its config). Ground-truth boxes by default; see
+# configs/ranked_contrastive/*-detboxes* for crops of detections.
+dataset_type = 'CheckedCocoDataset'
+data_root = 'data/shapes/'
+classes = ('red_disc', 'orange_disc', 'red_square', 'orange_square', 'blue_triangle',
+           'cyan_triangle', 'striped_bar', 'dotted_bar')
+metainfo = dict(classes=classes)
+# Held out of training and prototypes; their test crops are the OOD set. orange_square has a
+# rank-1 neighbour (red_square) left in training, cyan_triangle leaves blue_triangle without
+# any similar class, so both "near" OOD and a class with fewer ranks are exercised.
+withheld_classes = ('orange_square', 'cyan_triangle')
+# Rank 1 = most similar (one subtle cue differs), rank 2/3 only for the warm solids.
+class_ranks = {
+    'red_disc': [['orange_disc'], ['red_square'], ['orange_square']],
+    'orange_disc': [['red_disc'], ['orange_square'], ['red_square']],
+    'red_square': [['orange_square'], ['red_disc'], ['orange_disc']],
+    'orange_square': [['red_square'], ['orange_disc'], ['red_disc']],
+    'blue_triangle': [['cyan_triangle']],
+    'cyan_triangle': [['blue_triangle']],
+    'striped_bar': [['dotted_bar']],
+    'dotted_bar': [['striped_bar']],
+}
+superclasses = {
+    'warm_solids': ['red_disc', 'orange_disc', 'red_square', 'orange_square'],
+    'cool_triangles': ['blue_triangle', 'cyan_triangle'],
+    'textured_bars': ['striped_bar', 'dotted_bar'],
+}
+
+crop_pipeline = [
+    dict(type='LoadImageChecked'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape')),
+]
+train_source = dict(type=dataset_type, data_root=data_root, metainfo=metainfo,
+                    ann_file='annotations/train.json', data_prefix=dict(img='images/'))
+val_source = dict(train_source, ann_file='annotations/val.json')
+test_source = dict(train_source, ann_file='annotations/test.json')
+
+train_dataloader = dict(
+    batch_size=32,  # images; each has 1-5 objects, so ~90 crops per batch
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='ObjectCropDataset', role='train', dataset=train_source,
+                 withheld_classes=withheld_classes, pipeline=crop_pipeline))
+# Evaluation embeds the training crops (prototypes) and the query crops in one pass.
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='ConcatDataset',
+        datasets=[
+            dict(type='ObjectCropDataset', role='prototype', dataset=train_source,
+                 withheld_classes=withheld_classes, pipeline=crop_pipeline),
+            dict(type='ObjectCropDataset', role='query', dataset=val_source,
+                 withheld_classes=withheld_classes, pipeline=crop_pipeline),
+        ]))
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(
+        type='ConcatDataset',
+        datasets=[
+            dict(type='ObjectCropDataset', role='prototype', dataset=train_source,
+                 withheld_classes=withheld_classes, pipeline=crop_pipeline),
+            dict(type='ObjectCropDataset', role='query', dataset=test_source,
+                 withheld_classes=withheld_classes, pipeline=crop_pipeline),
+        ]))
+val_evaluator = [
+    dict(type='PrototypeAccuracy'),
+    dict(type='OODAUROC', withheld_classes=withheld_classes),
+]
+test_evaluator = [
+    dict(type='PrototypeAccuracy', tsne=True),
+    dict(type='OODAUROC', withheld_classes=withheld_classes, sweep_auc=True),
+]

@@ -1,0 +1,12 @@
+# Supervised Deformable DETR at CPU size on the DeepForest tree crowns (400 px tiles, up
+# to ~90 crowns each, hence 100 queries).
+_base_ = [
+    '../_base_/models/deformable-detr_r18-tiny.py',
+    '../_base_/datasets/deepforest_detection.py', '../_base_/schedules/cpu_iters.py'
+]
+model = dict(num_queries=100, bbox_head=dict(num_classes=1))
+train_dataloader = dict(batch_size=4)
+train_cfg = dict(max_iters=600, val_interval=200)
+default_hooks = dict(
+    checkpoint=dict(interval=200, save_best='coco/bbox_mAP', rule='greater'),
+    visualization=dict(interval=2))

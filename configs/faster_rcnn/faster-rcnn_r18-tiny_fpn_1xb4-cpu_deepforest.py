@@ -1,0 +1,13 @@
+# Faster R-CNN at CPU size on the DeepForest tree crowns.
+_base_ = [
+    '../_base_/models/faster-rcnn_r18-tiny_fpn.py',
+    '../_base_/datasets/deepforest_detection.py', '../_base_/schedules/sgd_cpu_iters.py'
+]
+model = dict(
+    roi_head=dict(bbox_head=dict(num_classes=1)),
+    test_cfg=dict(rcnn=dict(max_per_img=150)))
+train_dataloader = dict(batch_size=4)
+train_cfg = dict(max_iters=600, val_interval=200)
+default_hooks = dict(
+    checkpoint=dict(interval=200, save_best='coco/bbox_mAP', rule='greater'),
+    visualization=dict(interval=2))

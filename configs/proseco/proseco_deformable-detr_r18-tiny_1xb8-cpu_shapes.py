@@ -1,0 +1,6 @@
+# ProSeCo pretraining at CPU size on the unlabeled shapes pool (the train images without
+# their boxes). Needs the cached Selective Search boxes of the `proposals` DVC stage.
+_base_ = [
+    '../_base_/models/proseco_deformable-detr_r18-tiny.py',
+    '../_base_/datasets/shapes_unlabeled.py', '../_base_/schedules/cpu_pretrain_iters.py'
+]

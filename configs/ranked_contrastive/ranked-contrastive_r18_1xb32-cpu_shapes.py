@@ -1,0 +1,16 @@
+# CPU-size "Ours" (a few minutes on 2 cores): ResNet-18 (half width, CIFAR stem) on 32 px
+# crops, in-batch contrast of the two views, 300 iterations of 32 images.
+_base_ = [
+    '../_base_/models/ranked-contrastive_r18-cpu.py',
+    '../_base_/datasets/shapes_crops.py',
+    '../_base_/schedules/ranked-contrastive_sgd-cos-cpu.py',
+]
+model = dict(
+    head=dict(
+        loss=dict(
+            type='RankedContrastiveLoss',
+            classes=_base_.classes,
+            class_ranks=_base_.class_ranks,
+            temperatures=(0.1, 0.225, 0.35, 0.475),
+            form='in')))
+default_hooks = dict(visualization=dict(draw=False))

@@ -1,0 +1,145 @@
+"""Out-of-distribution detection AUROC of object-crop embeddings, with classes withheld."""
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from mmdet.registry import METRICS
+from scipy.special import softmax
+from sklearn.metrics import auc, roc_auc_score, roc_curve
+
+from mmproseco.visualization.embedding_plots import plot_roc_curves
+from .crop_embedding_metric import CropEmbeddingMetric
+from .prototype_accuracy import class_prototypes, l2_normalize, prototype_cosines
+
+SCORES = ('max_softmax', 'gaussian')
+
+
+def max_softmax_score(embeddings: np.ndarray, prototypes: np.ndarray, present: np.ndarray,
+                      temperature: float = 1.0) -> np.ndarray:
+    """``(n,)`` max over classes of the softmax of prototype cosines / ``temperature``.
+
+    The original's OOD score (temperature 1); high means in-distribution.
+    """
+    cosines = prototype_cosines(embeddings, prototypes, present)
+    return softmax(cosines / temperature, axis=1).max(axis=1)
+
+
+def gaussian_score(train_features: np.ndarray, train_labels: np.ndarray,
+                   features: np.ndarray, reg_covar: float = 1e-4) -> np.ndarray:
+    """Official RINCE score: max over classes of a per-class full-covariance Gaussian log-density.
+
+    Args:
+        train_features (np.ndarray): ``(m, c)`` features of the in-distribution training crops.
+        train_labels (np.ndarray): ``(m,)`` their class ids.
+        features (np.ndarray): ``(n, c)`` features to score.
+        reg_covar (float): Added to the covariance diagonals (features outnumber crops).
+
+    Returns:
+        np.ndarray: ``(n,)`` scores; high means in-distribution.
+    """
+    from sklearn.mixture import GaussianMixture
+    train_features, features = l2_normalize(train_features), l2_normalize(features)
+    log_densities = []
+    for label in np.unique(train_labels):
+        members = train_features[train_labels == label]
+        if len(members) < 2:
+            continue
+        gauss = GaussianMixture(1, covariance_type='full', reg_covar=reg_covar, random_state=0)
+        log_densities.append(gauss.fit(members).score_samples(features))
+    if not log_densities:
+        raise ValueError('gaussian score: no class has two or more prototype crops')
+    return np.max(log_densities, axis=0)
+
+
+def sweep_auc(scores: np.ndarray, is_inlier: np.ndarray,
+              thresholds: np.ndarray = np.arange(0, 0.25, 0.01)) -> float:
+    """The original's coarse AUROC: trapezoid over a fixed threshold sweep (parity only)."""
+    tpr = [(scores[is_inlier] > t).mean() for t in thresholds]
+    fpr = [(scores[~is_inlier] > t).mean() for t in thresholds]
+    return float(auc(fpr, tpr))
+
+
+@METRICS.register_module()
+class OODAUROC(CropEmbeddingMetric):
+    """AUROC of telling the withheld classes' query crops from the others.
+
+    In-distribution is the positive class (scikit-learn ``roc_auc_score``). Scores:
+
+    * ``max_softmax``: max softmax over the cosines to the class prototypes (original);
+    * ``gaussian``: max per-class Gaussian log-density of the pooled backbone features, fitted
+      on the prototype crops (official RINCE).
+
+    Output keys: ``ood/auroc_<score>`` and, with ``sweep_auc``, ``ood/sweep_auc_max_softmax``.
+    Draws ``ood_roc.png``.
+
+    Args:
+        withheld_classes (Sequence[str]): The OOD classes; they must have no prototype crops.
+        scores (Sequence[str]): Any of ``'max_softmax'``, ``'gaussian'``. Default both.
+        softmax_temperature (float): Temperature of ``max_softmax``. Default 1.
+        reg_covar (float): Covariance regulariser of ``gaussian``. Default 1e-4.
+        sweep_auc (bool): Also report the original's 25-threshold trapezoid AUC. Default False.
+        out_dir (str, optional): Folder that also receives the PNG.
+        collect_device, prefix: See :class:`mmengine.evaluator.BaseMetric`.
+    """
+
+    default_prefix = 'ood'
+
+    def __init__(self,
+                 withheld_classes: Sequence[str],
+                 scores: Sequence[str] = SCORES,
+                 softmax_temperature: float = 1.0,
+                 reg_covar: float = 1e-4,
+                 sweep_auc: bool = False,
+                 out_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(out_dir=out_dir, collect_device=collect_device, prefix=prefix)
+        if not withheld_classes:
+            raise ValueError('withheld_classes must name at least one class')
+        unknown = sorted(set(scores) - set(SCORES))
+        if unknown or not scores:
+            raise ValueError(f'scores must be a non-empty subset of {SCORES}, got {scores}')
+        if softmax_temperature <= 0:
+            raise ValueError(f'softmax_temperature must be > 0, got {softmax_temperature}')
+        self.withheld_classes = list(withheld_classes)
+        self.scores = list(scores)
+        self.softmax_temperature = softmax_temperature
+        self.reg_covar = reg_covar
+        self.sweep_auc = sweep_auc
+
+    def _withheld_labels(self) -> np.ndarray:
+        names = self.class_names
+        unknown = sorted(set(self.withheld_classes) - set(names))
+        if unknown:
+            raise ValueError(f'OODAUROC.withheld_classes {unknown} are not dataset classes '
+                             f'{names}')
+        return np.array([names.index(n) for n in self.withheld_classes])
+
+    def compute_from_sets(self, prototype: dict, query: dict) -> Dict[str, float]:
+        withheld = self._withheld_labels()
+        if np.isin(prototype['labels'], withheld).any():
+            raise ValueError('withheld classes have prototype crops; give the prototype and '
+                             'train ObjectCropDatasets the same withheld_classes')
+        is_inlier = ~np.isin(query['labels'], withheld)
+        if is_inlier.all() or not is_inlier.any():
+            raise ValueError('the query crops need both withheld and in-distribution classes '
+                             'for an AUROC')
+        num_classes = int(max(prototype['labels'].max(), query['labels'].max())) + 1
+        prototypes, present = class_prototypes(prototype['embeddings'], prototype['labels'],
+                                               num_classes)
+        metrics, curves = {}, {}
+        for name in self.scores:
+            if name == 'max_softmax':
+                score = max_softmax_score(query['embeddings'], prototypes, present,
+                                          self.softmax_temperature)
+                if self.sweep_auc:
+                    metrics['sweep_auc_max_softmax'] = sweep_auc(score, is_inlier)
+            else:
+                score = gaussian_score(prototype['features'], prototype['labels'],
+                                       query['features'], self.reg_covar)
+            auroc = float(roc_auc_score(is_inlier, score))
+            fpr, tpr, _ = roc_curve(is_inlier, score)
+            metrics[f'auroc_{name}'] = auroc
+            curves[name] = (fpr, tpr, auroc)
+        self.save_figure('ood_roc', plot_roc_curves(
+            curves, title=f'OOD ROC, withheld: {", ".join(self.withheld_classes)}'))
+        return metrics

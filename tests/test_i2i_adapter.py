@@ -1,0 +1,155 @@
+"""AttentionI2IAdapter training step and the frozen detector of AdaptedDetector."""
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+import mmproseco  # noqa: F401  (registers the modules)
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmproseco.models.i2i import I2IOptimWrapperConstructor
+
+REPO = Path(__file__).resolve().parents[1]
+DETECTOR_CONFIG = str(REPO / 'configs/i2i/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py')
+
+
+def adapter_cfg(**overrides):
+    cfg = Config.fromfile(str(REPO / 'configs/_base_/models/attention-i2i_tiny.py')).model
+    cfg.generator.base_channels = 4
+    cfg.discriminator.base_channels = 4
+    cfg.patch_sampler = dict(num_patches=16, embed_dim=8)
+    cfg.local_global.projector = dict(hidden_dim=16, embed_dim=8)
+    cfg.local_global.loss.embed_dim = 8
+    cfg.local_global.loss.queue_size = 8
+    cfg.update(overrides)
+    return cfg.to_dict()
+
+
+def unpaired_batch(batch=2, size=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    images = lambda: [torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8)
+                      for _ in range(batch)]
+    return dict(inputs=dict(source=images(), target=images()), data_samples=None)
+
+
+def optim_wrappers(model):
+    adam = dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.99)))
+    return I2IOptimWrapperConstructor(dict(generator=adam, discriminator=adam))(model)
+
+
+def snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def changed(before, module):
+    return [k for k, v in module.state_dict().items() if not torch.equal(before[k], v)]
+
+
+def test_train_step_updates_generator_discriminator_momentum_and_queues():
+    torch.manual_seed(0)
+    adapter = MODELS.build(adapter_cfg())
+    adapter.init_weights()
+    online = adapter._online_branch().state_dict()
+    for k, v in adapter.momentum_branch.module.state_dict().items():
+        torch.testing.assert_close(v, online[k])  # momentum copy starts equal
+    wrappers = optim_wrappers(adapter)
+    g0, d0 = snapshot(adapter.generator), snapshot(adapter.discriminator)
+    m0 = snapshot(adapter.momentum_branch.module)
+    log_vars = adapter.train_step(unpaired_batch(), wrappers)
+    assert {'loss_d', 'loss_d_real', 'loss_d_fake', 'loss_g', 'loss_gan', 'loss_nce',
+            'loss_nce_idt', 'loss_lg_gg', 'loss_lg_lg', 'loss_lg_ll'} <= set(log_vars)
+    assert all(torch.isfinite(torch.as_tensor(v)) for v in log_vars.values())
+    assert changed(g0, adapter.generator) and changed(d0, adapter.discriminator)
+    # EMA: new momentum weights = 0.99·old + 0.01·online
+    online = adapter._online_branch().state_dict()
+    name = 'encoder.stages.0.1.weight'
+    torch.testing.assert_close(adapter.momentum_branch.module.state_dict()[name],
+                               0.99 * m0[name] + 0.01 * online[name])
+    assert adapter.local_global_loss.queue_ptr.item() == 2
+    assert adapter.discriminator.model[0].weight.requires_grad
+
+
+def test_cut_variant_and_translation_shape():
+    adapter = MODELS.build(
+        adapter_cfg(local_global=None, generator=dict(
+            type='AttentionGuidedGenerator', base_channels=4, num_blocks=2, use_attention=False)))
+    log_vars = adapter.train_step(unpaired_batch(), optim_wrappers(adapter))
+    assert 'loss_lg_gg' not in log_vars and 'loss_nce' in log_vars
+    assert adapter(torch.rand(1, 3, 21, 19)).shape == (1, 3, 21, 19)
+
+
+@pytest.mark.parametrize('overrides, field', [
+    (dict(nce_layers=(0, 99)), 'nce_layers'),
+    (dict(local_global=dict(loss=dict(type='LocalGlobalContrastiveLoss', layer_weights=(1.0, ),
+                                      embed_dim=8, queue_size=8))), 'layer_weights'),
+    (dict(local_global=dict(momentum=1.5)), 'momentum'),
+])
+def test_bad_configs_fail_at_build_time(overrides, field):
+    with pytest.raises(ValueError, match=field):
+        MODELS.build(adapter_cfg(**overrides))
+
+
+def detection_batch(size=64):
+    sample = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                                         scale_factor=(1.0, 1.0)))
+    sample.gt_instances = InstanceData(bboxes=torch.tensor([[4., 4., 30., 30.]]),
+                                       labels=torch.tensor([0]))
+    image = torch.randint(0, 256, (3, size, size), generator=torch.Generator().manual_seed(1),
+                          dtype=torch.uint8)
+    return dict(inputs=[image], data_samples=[sample])
+
+
+@pytest.fixture(scope='module')
+def detector_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    detector = MODELS.build(Config.fromfile(DETECTOR_CONFIG).model)
+    detector.init_weights()
+    path = tmp_path_factory.mktemp('ckpt') / 'detector.pth'
+    torch.save(dict(state_dict=detector.state_dict()), path)
+    return path, detector
+
+
+def test_adapted_detector_never_changes_or_grads_the_detector(detector_checkpoint):
+    path, reference = detector_checkpoint
+    model = MODELS.build(
+        dict(type='AdaptedDetector', detector=DETECTOR_CONFIG, detector_checkpoint=str(path),
+             adapter=adapter_cfg()))
+    model.init_weights()  # the runner does this before training; loaded weights must survive
+    for k, v in model.detector.state_dict().items():
+        torch.testing.assert_close(v, reference.state_dict()[k])
+    before, adapter_before = snapshot(model.detector), snapshot(model.adapter.generator)
+    model.train()
+    assert not model.detector.training
+    wrappers = optim_wrappers(model)
+    optimised = {id(p) for w in wrappers.values() for g in w.optimizer.param_groups
+                 for p in g['params']}
+    assert not optimised & {id(p) for p in model.detector.parameters()}
+    for seed in range(2):
+        model.train_step(unpaired_batch(seed=seed), wrappers)
+    assert changed(before, model.detector) == []
+    assert all(p.grad is None and not p.requires_grad for p in model.detector.parameters())
+    assert changed(adapter_before, model.adapter.generator)
+
+
+def test_adapted_detector_predicts_like_the_bare_detector_without_translation(detector_checkpoint):
+    path, reference = detector_checkpoint
+    model = MODELS.build(
+        dict(type='AdaptedDetector', detector=DETECTOR_CONFIG, detector_checkpoint=str(path),
+             adapter=adapter_cfg(), translate=False))
+    model.eval()
+    reference.eval()
+    data = detection_batch()
+    ours = model.test_step(copy.deepcopy(data))[0].pred_instances
+    bare = reference.test_step(copy.deepcopy(data))[0].pred_instances
+    torch.testing.assert_close(ours.bboxes, bare.bboxes)
+    torch.testing.assert_close(ours.scores, bare.scores)
+    model.translate = True
+    translated = model.test_step(copy.deepcopy(data))[0]
+    assert {'bboxes', 'scores', 'labels'} <= set(translated.pred_instances.keys())
+    with pytest.raises(ValueError, match='normalise'):
+        MODELS.build(dict(type='AdaptedDetector', detector=DETECTOR_CONFIG, adapter=adapter_cfg(),
+                          data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0],
+                                                 std=[1, 1, 1])))

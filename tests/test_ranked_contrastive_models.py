@@ -1,0 +1,121 @@
+"""Crop models: training steps, the MoCo key encoder and queue, prediction, and the configs."""
+import argparse
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import HorizontalBoxes
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmengine.structures import InstanceData
+
+import mmproseco  # noqa: F401
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CLASSES = ('a', 'b', 'c')
+TINY = dict(
+    data_preprocessor=dict(type='ObjectCropDataPreprocessor', crop_size=16),
+    backbone=dict(type='CifarResNet', depth=18, base_channels=8, out_indices=(3, ),
+                  norm_eval=False, init_cfg=None))
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    inputs, samples = [], []
+    for labels in ([0, 1], [2, 0, 1]):
+        inputs.append(torch.from_numpy(rng.integers(0, 255, (3, 40, 40), dtype=np.uint8)))
+        boxes = [[2 + 10 * i, 3, 14 + 10 * i, 20] for i in range(len(labels))]
+        sample = DetDataSample(metainfo=dict(crop_role='train'))
+        sample.gt_instances = InstanceData(
+            bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)),
+            labels=torch.tensor(labels))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _embedder(**kwargs):
+    loss = dict(type='RankedContrastiveLoss', classes=CLASSES, class_ranks={'a': [['b']]},
+                temperatures=(0.1, 0.3))
+    head = dict(type='ContrastiveEmbeddingHead', in_channels=64, out_channels=8, loss=loss)
+    model = MODELS.build(dict(type='CropEmbedder', head=head, **TINY, **kwargs))
+    model.init_weights()
+    return model
+
+
+def test_in_batch_embedder_trains_and_predicts():
+    torch.manual_seed(0)
+    model = _embedder()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    before = model.backbone.conv1.weight.clone()
+    losses = model.train_step(_data(), wrapper)
+    assert set(losses) == {'loss', 'loss_contrastive'} and torch.isfinite(losses['loss'])
+    assert not torch.equal(before, model.backbone.conv1.weight)
+    model.eval()
+    out = model.val_step(_data())
+    assert [o.pred_instances.embeddings.shape for o in out] == [(2, 8), (3, 8)]
+    assert [o.pred_instances.features.shape for o in out] == [(2, 64), (3, 64)]
+    norms = torch.cat([o.pred_instances.embeddings for o in out]).norm(dim=1)
+    torch.testing.assert_close(norms, torch.ones(5))
+
+
+def test_key_encoder_follows_ema_and_queue_fills_in_order():
+    torch.manual_seed(0)
+    model = _embedder(key_encoder=dict(decay=0.9, queue_size=7))
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    model.train_step(_data(0), wrapper)
+    # first update copies the online encoder; the optimizer step then moves the online one
+    online = {n: p.detach().clone() for n, p in model.backbone.named_parameters()}
+    key_after_1 = {n: p.clone() for n, p in model.key_backbone.module.named_parameters()}
+    assert (model.queue_labels >= 0).sum() == 5 and int(model.queue_ptr) == 5
+    assert model.queue_labels[:5].tolist() == [0, 1, 2, 0, 1]
+    model.train_step(_data(1), wrapper)
+    for name, key in model.key_backbone.module.named_parameters():
+        expected = 0.9 * key_after_1[name] + 0.1 * online[name]
+        torch.testing.assert_close(key, expected)
+    # 10 keys through a queue of 7: slots 5, 6 then 0, 1, 2 were overwritten
+    assert model.queue_labels.tolist() == [2, 0, 1, 0, 1, 0, 1]
+    assert int(model.queue_ptr) == 3
+    torch.testing.assert_close(model.queue.norm(dim=1), torch.ones(7))
+
+
+def test_classifier_baseline_trains():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='CropClassifier', **TINY, head=dict(
+        type='CropClassifierHead', in_channels=64, num_classes=3)))
+    model.init_weights()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    losses = model.train_step(_data(), wrapper)
+    assert {'loss_cls', 'acc_cls'} <= set(losses)
+    # cross-entropy at init is near log(3) (the classifier starts close to uniform)
+    assert abs(float(losses['loss_cls']) - np.log(3)) < 1.0
+    model.eval()
+    emb = model.val_step(_data())[1].pred_instances.embeddings
+    assert emb.shape == (3, 3)
+
+
+def test_bad_model_configs_fail_at_build():
+    with pytest.raises(ValueError, match='decay'):
+        _embedder(key_encoder=dict(decay=1.5))
+    with pytest.raises(ValueError, match='unknown keys'):
+        _embedder(key_encoder=dict(momentum=0.9))
+    with pytest.raises(ValueError, match='deep_stem'):
+        MODELS.build(dict(type='CifarResNet', depth=18, deep_stem=True))
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(REPO, 'configs', 'ranked_contrastive',
+                                                           '*.py'))))
+def test_shipped_configs_build(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.backbone.init_cfg is None and cfg.default_scope == 'mmdet'
+    # ResNet-50 models take seconds each to build: build their heads (and losses) only
+    model = MODELS.build(cfg.model) if 'cpu' in path else argparse.Namespace(
+        head=MODELS.build(cfg.model.head))
+    classes = cfg.train_dataloader.dataset.dataset.metainfo.classes
+    assert set(cfg.train_dataloader.dataset.withheld_classes) < set(classes)
+    loss = getattr(model.head, 'loss_module', None)
+    if hasattr(loss, 'classes'):
+        assert tuple(loss.classes) == tuple(classes)

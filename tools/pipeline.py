@@ -1,0 +1,147 @@
+"""The stages of dvc.yaml: each runs mmproseco's own train/test entry points (the code
+``mim train``/``mim test`` run) with the sizes of the active profile of params.yaml, and
+writes its metrics as JSON.
+
+    python tools/pipeline.py pretrain proseco
+    python tools/pipeline.py finetune proseco 5 0      # method, labeled %, seed
+    python tools/pipeline.py evaluate proseco 5 0
+
+``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to a
+few iterations, to check the graph end to end in minutes.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+import time
+
+import yaml
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmproseco.tools import test as test_tool  # noqa: E402
+from mmproseco.tools import train as train_tool  # noqa: E402
+from tools.export_pretrained import main as export_main  # noqa: E402
+from tools.make_splits import split_name  # noqa: E402
+
+
+def load_params(path='params.yaml'):
+    """params.yaml with the active profile's sizes merged in as ``params['size']``."""
+    with open(path) as f:
+        params = yaml.safe_load(f)
+    if params['profile'] not in params['profiles']:
+        raise ValueError(f"profile {params['profile']!r} is not one of "
+                         f"{sorted(params['profiles'])} in {path}")
+    params['size'] = params['profiles'][params['profile']]
+    return params
+
+
+def write_json(path, data):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+
+
+def last_scalars(work_dir):
+    """The last logged training scalars of a run (mmengine's JSON-lines scalars.json)."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        return {}
+    with open(files[-1]) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    train_rows = [r for r in rows if 'loss' in r]
+    return train_rows[-1] if train_rows else {}
+
+
+def run_name(method, fraction, seed):
+    return f'{method}_{fraction:g}pct_seed{seed}'
+
+
+def pretrain(params, method):
+    size = params['size']
+    work_dir = osp.join('work', 'pretrain', method)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    start = time.time()
+    train_tool.main([
+        params['pretrain'][method], '--work-dir', work_dir, '--cfg-options',
+        f"train_cfg.max_iters={size['pretrain_iters']}",
+        f"default_hooks.checkpoint.interval={size['pretrain_iters']}",
+        f"randomness.seed={params['pretrain_seed']}"
+    ])
+    seconds = time.time() - start
+    ckpt = osp.join(work_dir, f"iter_{size['pretrain_iters']}.pth")
+    export_main([ckpt, osp.join(work_dir, 'detector.pth'),
+                 '--source', 'student' if method in params['teacher_student'] else ''])
+    os.remove(ckpt)  # detector.pth is the stage's output; the full checkpoint is 3x larger
+    write_json(osp.join('results', 'metrics', 'pretrain', f'{method}.json'),
+               dict(method=method, iters=size['pretrain_iters'], train_seconds=round(seconds, 1),
+                    last_losses={k: v for k, v in last_scalars(work_dir).items()
+                                 if k.startswith('loss')}))
+
+
+def finetune(params, method, fraction, seed):
+    size = params['size']
+    name = run_name(method, fraction, seed)
+    work_dir = osp.join('work', 'finetune', name)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    iters = size['finetune_iters'][fraction]
+    interval = max(1, iters // size['validations'])
+    load_from = 'None' if method == 'scratch' else osp.join('work', 'pretrain', method,
+                                                            'detector.pth')
+    start = time.time()
+    train_tool.main([
+        params['finetune_config'], '--work-dir', work_dir, '--cfg-options',
+        f'load_from={load_from}', f'randomness.seed={seed}',
+        'train_dataloader.dataset.ann_file=' +
+        osp.join(params['splits_dir'], split_name(fraction, seed)),
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}'
+    ])
+    best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
+    if len(best) != 1:
+        raise RuntimeError(f'expected one best checkpoint in {work_dir}, found {best}')
+    os.replace(best[0], osp.join(work_dir, 'best.pth'))
+    for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
+        os.remove(ckpt)
+    write_json(osp.join(work_dir, 'train_info.json'),
+               dict(best_iter=int(best[0].rsplit('_', 1)[1][:-4]), iters=iters,
+                    train_seconds=round(time.time() - start, 1)))
+
+
+def evaluate(params, method, fraction, seed):
+    """Test the checkpoint chosen on val; the test set is never used for selection."""
+    name = run_name(method, fraction, seed)
+    work_dir = osp.join('work', 'finetune', name)
+    metrics = test_tool.main([params['finetune_config'], osp.join(work_dir, 'best.pth'),
+                              '--work-dir', osp.join(work_dir, 'test')])
+    with open(osp.join(work_dir, 'train_info.json')) as f:
+        info = json.load(f)
+    write_json(osp.join('results', 'metrics', 'finetune', f'{name}.json'),
+               dict(method=method, fraction=fraction, seed=seed, **info,
+                    **{k: float(v) for k, v in metrics.items()}))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='stage', required=True)
+    sub.add_parser('pretrain').add_argument('method')
+    for stage in ('finetune', 'evaluate'):
+        p = sub.add_parser(stage)
+        p.add_argument('method')
+        p.add_argument('fraction', type=float)
+        p.add_argument('seed', type=int)
+    args = parser.parse_args(argv)
+    params = load_params()
+    if args.stage == 'pretrain':
+        pretrain(params, args.method)
+    else:
+        stage = dict(finetune=finetune, evaluate=evaluate)[args.stage]
+        stage(params, args.method, args.fraction, args.seed)
+
+
+if __name__ == '__main__':
+    from mmproseco.tools.cli import run_cli
+    run_cli(main)

@@ -1,0 +1,189 @@
+"""Write results/report.md and its figures from the metrics files of one `dvc repro`.
+
+    python tools/report.py [--metrics results/metrics] [--out results]
+
+Every number in the report is read from a JSON file under --metrics, written by the
+stages of the same run; the figures are PNG (DVC's HTML plots need a CDN).
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+METHOD_ORDER = ('scratch', 'detreg', 'sce', 'proseco')
+METHOD_NAMES = dict(scratch='Random init (supervised only)', detreg='DETReg-style',
+                    sce='SCE (LocSCE with delta = 1)', proseco='ProSeCo (LocSCE)')
+
+
+def load_runs(metrics_dir):
+    runs = []
+    for path in sorted(glob.glob(osp.join(metrics_dir, 'finetune', '*.json'))):
+        with open(path) as f:
+            runs.append(json.load(f))
+    if not runs:
+        raise FileNotFoundError(f'no fine-tuning metrics under {metrics_dir}/finetune; '
+                                'run the finetune and evaluate stages first (dvc repro)')
+    return runs
+
+
+def summarize(runs, key):
+    """{method: {fraction: (mean, std, n)}} of ``key`` over seeds (std with ddof=1)."""
+    values = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        values[run['method']][run['fraction']].append(100 * run[key])
+    return {m: {f: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+                    len(v)) for f, v in by_fraction.items()}
+            for m, by_fraction in values.items()}
+
+
+def ordered_methods(summary):
+    return [m for m in METHOD_ORDER if m in summary] + sorted(set(summary) - set(METHOD_ORDER))
+
+
+def table(summary_map, summary_ap50, fractions):
+    head = '| pretraining | ' + ' | '.join(f'{f:g} %' for f in fractions) + ' |'
+    lines = [head, '|---' * (len(fractions) + 1) + '|']
+    for method in ordered_methods(summary_map):
+        cells = []
+        for f in fractions:
+            if f not in summary_map[method]:
+                cells.append('–')
+                continue
+            mean, std, n = summary_map[method][f]
+            ap50 = summary_ap50[method][f][0]
+            cells.append(f'{mean:.1f} ± {std:.1f} (AP50 {ap50:.1f}, n={n})')
+        lines.append(f'| {METHOD_NAMES.get(method, method)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def verdicts(summary, fractions):
+    """One sentence per fraction: ProSeCo against each other method, in seed spreads."""
+    if 'proseco' not in summary:
+        return ['ProSeCo was not run.']
+    sentences = []
+    for f in fractions:
+        if f not in summary['proseco']:
+            continue
+        mean, std, _ = summary['proseco'][f]
+        parts = []
+        for other in ordered_methods(summary):
+            if other == 'proseco' or f not in summary[other]:
+                continue
+            o_mean, o_std, _ = summary[other][f]
+            diff = mean - o_mean
+            spread = max(std, o_std)
+            if spread == 0:
+                strength = 'a single seed, so no spread to compare with'
+            elif abs(diff) > 2 * spread:
+                strength = f'{abs(diff) / spread:.1f}x the larger seed std, a clear gap'
+            else:
+                strength = f'within {2:g}x the seed std ({spread:.1f}), not a clear gap'
+            word = 'beats' if diff > 0 else 'does not beat'
+            parts.append(f'{word} {METHOD_NAMES.get(other, other)} by {diff:+.1f} mAP '
+                         f'({strength})')
+        sentences.append(f'- At {f:g} % labels, ProSeCo ' + '; '.join(parts) + '.')
+    return sentences
+
+
+def plot_fractions(summary, fractions, path):
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for method in ordered_methods(summary):
+        fs = [f for f in fractions if f in summary[method]]
+        means = [summary[method][f][0] for f in fs]
+        stds = [summary[method][f][1] for f in fs]
+        ax.errorbar(fs, means, yerr=stds, marker='o', capsize=3,
+                    label=METHOD_NAMES.get(method, method))
+    ax.set_xscale('log')
+    ax.set_xticks(fractions, [f'{f:g}%' for f in fractions])
+    ax.set_xlabel('labeled fraction of train')
+    ax.set_ylabel('test bbox mAP (%)')
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def read_scalars(work_dir):
+    rows = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    return rows
+
+
+def plot_curves(work_root, path):
+    """Pretraining losses and fine-tuning losses / val mAP, one panel each."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    for method in METHOD_ORDER:
+        rows = [r for r in read_scalars(osp.join(work_root, 'pretrain', method)) if 'loss' in r]
+        if rows:
+            axes[0].plot([r['iter'] for r in rows], [r['loss'] for r in rows],
+                         label=METHOD_NAMES[method])
+        run_dirs = sorted(glob.glob(osp.join(work_root, 'finetune', f'{method}_*')))
+        if run_dirs:  # the largest fraction, first seed
+            rows = read_scalars(run_dirs[-1])
+            train = [r for r in rows if 'loss' in r]
+            val = [r for r in rows if 'coco/bbox_mAP' in r]
+            label = f'{METHOD_NAMES[method]} ({osp.basename(run_dirs[-1])})'
+            axes[1].plot([r['iter'] for r in train], [r['loss'] for r in train], label=label)
+            axes[2].plot([r['step'] for r in val], [100 * r['coco/bbox_mAP'] for r in val],
+                         marker='o', label=label)
+    titles = ('pretraining loss', 'fine-tuning loss', 'val bbox mAP (%)')
+    for ax, title in zip(axes, titles):
+        ax.set_title(title)
+        ax.set_xlabel('iteration')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--metrics', default='results/metrics')
+    parser.add_argument('--work', default='work')
+    parser.add_argument('--out', default='results')
+    args = parser.parse_args(argv)
+    runs = load_runs(args.metrics)
+    fractions = sorted({r['fraction'] for r in runs})
+    summary = summarize(runs, 'coco/bbox_mAP')
+    summary_ap50 = summarize(runs, 'coco/bbox_mAP_50')
+    os.makedirs(args.out, exist_ok=True)
+    plot_fractions(summary, fractions, osp.join(args.out, 'map_vs_fraction.png'))
+    plot_curves(args.work, osp.join(args.out, 'training_curves.png'))
+    pretrain = []
+    for path in sorted(glob.glob(osp.join(args.metrics, 'pretrain', '*.json'))):
+        with open(path) as f:
+            pretrain.append(json.load(f))
+    lines = [
+        '# Results', '',
+        'Written by `tools/report.py` from the metrics files of one `dvc repro` '
+        f'({len(runs)} fine-tuning runs). Test bbox mAP (%) as mean ± std over seeds; the '
+        'checkpoint of each run is chosen on val only.', '',
+        '## Fine-tuning with few labels', '', table(summary, summary_ap50, fractions), '',
+        '![mAP against labeled fraction](map_vs_fraction.png)', '',
+        '## ProSeCo against the others', '', *verdicts(summary, fractions), '',
+        '## Pretraining runs', '',
+        '| method | iterations | seconds | last losses |', '|---|---|---|---|',
+        *[f"| {p['method']} | {p['iters']} | {p['train_seconds']} | " +
+          ', '.join(f'{k} {v:.3f}' for k, v in sorted(p['last_losses'].items())) + ' |'
+          for p in pretrain], '',
+        '![training curves](training_curves.png)', ''
+    ]
+    with open(osp.join(args.out, 'report.md'), 'w') as f:
+        f.write('\n'.join(lines))
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
