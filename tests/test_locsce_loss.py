@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 
 import mmproseco  # noqa: F401  (registers LocSCELoss)
-from mmdet.registry import MODELS
 from mmproseco.models.losses.locsce import (LocSCELoss, locsce_loss,
                                             locsce_positive_mask,
                                             locsce_targets)

@@ -52,11 +52,11 @@ def load_split(folder, split):
 
 @pytest.fixture(scope='module')
 def shapes_builds(tmp_path_factory):
-    """Two builds with seed 0 and one with seed 1 of a small shapes set."""
+    """Two builds with seed 0 (1 and 2 processes) and one with seed 1 of a small shapes set."""
     outs = [tmp_path_factory.mktemp(name) for name in ('a', 'b', 'seed1')]
-    for out, seed in zip(outs, ('0', '0', '1')):
+    for out, seed, workers in zip(outs, ('0', '0', '1'), ('1', '2', '1')):
         result = run_tool('--out', str(out), '--seed', seed, '--datasets', 'shapes',
-                          '--shapes-sizes', *SHAPES_SIZES)
+                          '--shapes-sizes', *SHAPES_SIZES, '--workers', workers)
         assert result.returncode == 0, result.stderr
     return outs
 

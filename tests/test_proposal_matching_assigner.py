@@ -7,11 +7,11 @@ written out here with explicit numpy loops, (b) mmdet's own match costs and
 import numpy as np
 import pytest
 import torch
+from mmdet.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 
 import mmproseco  # noqa: F401  (registers the cost and the assigner)
-from mmdet.registry import TASK_UTILS
 from mmproseco.models.task_modules.proposal_matching_assigner import \
     batched_match_cost
 

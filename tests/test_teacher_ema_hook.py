@@ -12,12 +12,12 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn as nn
+from mmdet.registry import HOOKS
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 import mmproseco  # noqa: F401  (registers TeacherEMAHook)
-from mmdet.registry import HOOKS
 from mmproseco.engine.hooks import TeacherEMAHook
 
 

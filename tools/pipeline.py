@@ -5,6 +5,7 @@ writes its metrics as JSON.
     python tools/pipeline.py pretrain proseco
     python tools/pipeline.py finetune proseco 5 0      # method, labeled %, seed
     python tools/pipeline.py evaluate proseco 5 0
+    python tools/pipeline.py train CONFIG WORK_DIR i2i_detector_iters   # any config
 
 ``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to a
 few iterations, to check the graph end to end in minutes.
@@ -18,6 +19,7 @@ import shutil
 import sys
 import time
 
+import torch
 import yaml
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -60,10 +62,35 @@ def run_name(method, fraction, seed):
     return f'{method}_{fraction:g}pct_seed{seed}'
 
 
+def save_random_init(config, out):
+    """The 'scratch' baseline: the detector's seeded random initialization, saved so that
+    it enters fine-tuning through the same ``load_from`` path as the pretrained ones."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import set_random_seed
+
+    from mmdet.registry import MODELS
+
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.default_scope)
+    set_random_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    torch.save(dict(state_dict=model.state_dict()), out + '.full')
+    export_main([out + '.full', out, '--source', ''])
+    os.remove(out + '.full')
+
+
 def pretrain(params, method):
     size = params['size']
     work_dir = osp.join('work', 'pretrain', method)
     shutil.rmtree(work_dir, ignore_errors=True)
+    if method == 'scratch':
+        save_random_init(params['pretrain'][method], osp.join(work_dir, 'detector.pth'))
+        write_json(osp.join('results', 'metrics', 'pretrain', f'{method}.json'),
+                   dict(method=method, iters=0, train_seconds=0.0, last_losses={}))
+        return
     start = time.time()
     train_tool.main([
         params['pretrain'][method], '--work-dir', work_dir, '--cfg-options',
@@ -89,8 +116,7 @@ def finetune(params, method, fraction, seed):
     shutil.rmtree(work_dir, ignore_errors=True)
     iters = size['finetune_iters'][fraction]
     interval = max(1, iters // size['validations'])
-    load_from = 'None' if method == 'scratch' else osp.join('work', 'pretrain', method,
-                                                            'detector.pth')
+    load_from = osp.join('work', 'pretrain', method, 'detector.pth')
     start = time.time()
     train_tool.main([
         params['finetune_config'], '--work-dir', work_dir, '--cfg-options',
@@ -124,10 +150,40 @@ def evaluate(params, method, fraction, seed):
                     **{k: float(v) for k, v in metrics.items()}))
 
 
+def train(params, config, work_dir, size_key, cfg_options=()):
+    """Train ``config`` for the profile's ``size_key`` iterations; the last checkpoint
+    becomes ``<work_dir>/final.pth``, which later stages load."""
+    iters = params['size'][size_key]
+    shutil.rmtree(work_dir, ignore_errors=True)
+    train_tool.main([
+        config, '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_interval={iters}', f'default_hooks.checkpoint.interval={iters}',
+        *cfg_options
+    ])
+    os.replace(osp.join(work_dir, f'iter_{iters}.pth'), osp.join(work_dir, 'final.pth'))
+
+
+def test(params, config, checkpoint, metrics_file):
+    """Test a checkpoint and write its metrics as JSON."""
+    metrics = test_tool.main([config, checkpoint, '--work-dir',
+                              osp.join(osp.dirname(checkpoint), 'test')])
+    write_json(metrics_file, dict(config=config, checkpoint=checkpoint,
+                                  **{k: float(v) for k, v in metrics.items()}))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='stage', required=True)
     sub.add_parser('pretrain').add_argument('method')
+    p = sub.add_parser('train', help='any config, sized by the profile')
+    p.add_argument('config')
+    p.add_argument('work_dir')
+    p.add_argument('size_key', help='the key of the profile that holds the iterations')
+    p.add_argument('--cfg-options', nargs='*', default=[])
+    p = sub.add_parser('test', help='test a checkpoint, write metrics JSON')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('metrics_file')
     for stage in ('finetune', 'evaluate'):
         p = sub.add_parser(stage)
         p.add_argument('method')
@@ -137,6 +193,10 @@ def main(argv=None):
     params = load_params()
     if args.stage == 'pretrain':
         pretrain(params, args.method)
+    elif args.stage == 'train':
+        train(params, args.config, args.work_dir, args.size_key, args.cfg_options)
+    elif args.stage == 'test':
+        test(params, args.config, args.checkpoint, args.metrics_file)
     else:
         stage = dict(finetune=finetune, evaluate=evaluate)[args.stage]
         stage(params, args.method, args.fraction, args.seed)

@@ -32,6 +32,8 @@ def parse_args(argv=None):
                         help='datasets to (re)build; the others are left as they are')
     parser.add_argument('--shapes-sizes', type=int, nargs=3, default=DEFAULT_SHAPES_SIZES,
                         metavar=('TRAIN', 'VAL', 'TEST'), help='shapes images per split')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='processes that render the shapes images (same bytes for any)')
     parser.add_argument('--deepforest-pool-stride', type=int, default=200,
                         help='stride (px) of the overlapping 400 px tiles of the unlabeled pool')
     parser.add_argument('--deepforest-wheel', default=None,
@@ -41,6 +43,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.shapes_sizes):
         parser.error(f'--shapes-sizes must be positive, got {args.shapes_sizes}')
+    if args.workers < 1:
+        parser.error(f'--workers must be positive, got {args.workers}')
     if args.deepforest_pool_stride < 1:
         parser.error(f'--deepforest-pool-stride must be positive, got '
                      f'{args.deepforest_pool_stride}')
@@ -126,7 +130,7 @@ def main(argv=None):
     if 'shapes' in args.datasets:
         sizes = dict(zip(('train', 'val', 'test'), args.shapes_sizes))
         with StagingDir(osp.join(args.out, 'shapes')) as folder:
-            splits = shapes.build(folder, args.seed, sizes)
+            splits = shapes.build(folder, args.seed, sizes, workers=args.workers)
             write_dataset(folder, splits, {'class_similarity.json': shapes.similarity_table()})
     counts = read_counts(args.out)  # also the datasets not rebuilt this time
     write_readme(args.out, args, counts)

@@ -7,7 +7,7 @@
 # for the source detector, configs/i2i/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-yell.py).
 _base_ = './attention-i2i_tiny_1xb4-cpu_deepforest-fog.py'
 source_root = 'data/deepforest/'
-model = dict(detector_checkpoint='work/i2i/deepforest-site/source/iter_600.pth')
+model = dict(detector_checkpoint='work/i2i/deepforest-site/source/final.pth')
 train_dataloader = dict(
     dataset=dict(
         source=dict(ann_file=source_root + 'annotations/train.json',

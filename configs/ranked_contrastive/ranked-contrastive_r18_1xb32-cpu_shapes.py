@@ -1,4 +1,4 @@
-# CPU-size "Ours" (a few minutes on 2 cores): ResNet-18 (half width, CIFAR stem) on 32 px
+# CPU-size "Ours" (a few minutes on 2 cores): ResNet-18 (quarter width, CIFAR stem) on 32 px
 # crops, in-batch contrast of the two views, 300 iterations of 32 images.
 _base_ = [
     '../_base_/models/ranked-contrastive_r18-cpu.py',

@@ -41,6 +41,8 @@ DATA_DIR_IN_WHEEL = 'deepforest/data/'
 #: Annotated images without a VOC file that still belong to the forest domain.
 UNANNOTATED_IMAGES = ('SOAP_031.png', )
 SITES = ('YELL', 'OSBS', 'SOAP')
+#: The site of the train and val tiles; the others only appear in test and unlabeled.
+TRAIN_SITE = 'YELL'
 CATEGORY = {'id': 1, 'name': 'tree'}
 MIN_CLIPPED_SIDE = 2.0
 MIN_KEPT_AREA_FRACTION = 0.5
@@ -160,16 +162,16 @@ def _load_sources(wheel_path):
 
 
 def _split_labelled(tiles, seed, val_fraction, test_fraction):
-    """Assign 'train'/'val'/'test' to the labelled tiles (seeded shuffle of YELL tiles)."""
-    in_site = [t for t in tiles if t['site'] == 'YELL']
-    order = np.random.default_rng(seed).permutation(len(in_site))
-    n_test = int(round(test_fraction * len(in_site)))
-    n_val = int(round(val_fraction * len(in_site)))
+    """Assign 'train'/'val'/'test' to the labelled tiles (seeded shuffle of TRAIN_SITE tiles)."""
+    train_site_tiles = [t for t in tiles if t['site'] == TRAIN_SITE]
+    order = np.random.default_rng(seed).permutation(len(train_site_tiles))
+    n_test = int(round(test_fraction * len(train_site_tiles)))
+    n_val = int(round(val_fraction * len(train_site_tiles)))
     for rank, index in enumerate(order):
-        in_site[index]['split'] = ('test' if rank < n_test else
-                                   'val' if rank < n_test + n_val else 'train')
+        train_site_tiles[index]['split'] = ('test' if rank < n_test else
+                                            'val' if rank < n_test + n_val else 'train')
     for tile in tiles:
-        tile.setdefault('split', 'test')  # the OSBS and SOAP tiles: held-out sites
+        tile.setdefault('split', 'test')  # the tiles of the other sites: a held-out domain
 
 
 def build(out_dir, wheel_path, seed, tile=400, pool_stride=200, val_fraction=0.15,

@@ -31,6 +31,7 @@ under them and thin lines over them, on a smooth low-saturation background with 
 """
 import colorsys
 import math
+import multiprocessing
 import os
 import os.path as osp
 
@@ -247,15 +248,33 @@ def render_image(rng):
     return np.clip(np.round(img), 0, 255).astype(np.uint8), objects
 
 
-def build(out_dir, seed, sizes):
+def render_and_save(job):
+    """Render image ``index`` of ``split`` and write it; return its objects.
+
+    Args:
+        job (tuple): ``(image_dir, seed, split, index)``.
+
+    Returns:
+        tuple[str, list]: the file name and ``render_image``'s objects.
+    """
+    image_dir, seed, split, index = job
+    rgb, objects = render_image(np.random.default_rng([seed, SPLIT_CODES[split], index]))
+    file_name = f'{split}_{index:05d}.png'
+    save_png(rgb, osp.join(image_dir, file_name))
+    return file_name, objects
+
+
+def build(out_dir, seed, sizes, workers=1):
     """Write ``images/*.png`` under ``out_dir`` and return the COCO dicts of every split.
 
     Every image has its own generator, seeded by ``(seed, split, index)``, so a smaller
-    build is a prefix of a larger one and the result does not depend on the order of work.
+    build is a prefix of a larger one and the result does not depend on the number of
+    worker processes.
 
     Args:
         out_dir (str): dataset folder. seed (int): base seed.
         sizes (dict[str, int]): number of images of 'train', 'val' and 'test'.
+        workers (int): processes that render images.
 
     Returns:
         dict[str, dict]: ``{'unlabeled'|'train'|'val'|'test': coco_dict}``; 'unlabeled'
@@ -266,27 +285,28 @@ def build(out_dir, seed, sizes):
     categories = [dict(id=i + 1, name=name,
                        supercategory=next(s for s, m in SUPERCLASSES.items() if name in m))
                   for i, name in enumerate(CLASSES)]
-    splits, next_image_id = {}, 1
-    for split in ('train', 'val', 'test'):
-        images, annotations = [], []
-        for index in range(sizes[split]):
-            rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
-            rgb, objects = render_image(rng)
-            file_name = f'{split}_{index:05d}.png'
-            save_png(rgb, osp.join(image_dir, file_name))
-            image = dict(id=next_image_id, file_name=file_name, width=IMAGE_SIZE,
-                         height=IMAGE_SIZE)
-            next_image_id += 1
-            images.append(image)
-            for label, box in objects:
-                x1, y1, x2, y2 = (round(float(v), FLOAT_DECIMALS) for v in box)
-                w, h = round(x2 - x1, FLOAT_DECIMALS), round(y2 - y1, FLOAT_DECIMALS)
-                annotations.append(dict(
-                    id=len(annotations) + 1, image_id=image['id'], category_id=label + 1,
-                    bbox=[x1, y1, w, h], area=w * h, iscrowd=0))
-        splits[split] = dict(images=images, annotations=annotations, categories=categories,
-                             info=dict(description=f'generated shapes, {split} split',
-                                       license='Apache-2.0 (mmproseco)', seed=seed))
+    jobs = [(image_dir, seed, split, index) for split in ('train', 'val', 'test')
+            for index in range(sizes[split])]
+    if workers > 1:
+        with multiprocessing.Pool(workers) as pool:
+            rendered = pool.map(render_and_save, jobs, chunksize=64)
+    else:
+        rendered = [render_and_save(job) for job in jobs]
+
+    splits = {split: dict(images=[], annotations=[], categories=categories,
+                          info=dict(description=f'generated shapes, {split} split',
+                                    license='Apache-2.0 (mmproseco)', seed=seed))
+              for split in ('train', 'val', 'test')}
+    for image_id, ((_, _, split, _), (file_name, objects)) in enumerate(zip(jobs, rendered), 1):
+        images, annotations = splits[split]['images'], splits[split]['annotations']
+        images.append(dict(id=image_id, file_name=file_name, width=IMAGE_SIZE,
+                           height=IMAGE_SIZE))
+        for label, box in objects:
+            x1, y1, x2, y2 = (round(float(v), FLOAT_DECIMALS) for v in box)
+            w, h = round(x2 - x1, FLOAT_DECIMALS), round(y2 - y1, FLOAT_DECIMALS)
+            annotations.append(dict(
+                id=len(annotations) + 1, image_id=image_id, category_id=label + 1,
+                bbox=[x1, y1, w, h], area=w * h, iscrowd=0))
     splits['unlabeled'] = dict(
         images=splits['train']['images'], annotations=[], categories=categories,
         info=dict(description='generated shapes, train images without annotations',

@@ -4,12 +4,11 @@ from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import Tensor
-
-from mmdet.registry import HOOKS
 
 MOMENTUM_SCHEDULES = ('constant', 'cosine')
 

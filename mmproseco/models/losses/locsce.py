@@ -20,11 +20,10 @@ from typing import Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.dist import all_gather, get_rank, get_world_size
-from torch import Tensor
-
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox_overlaps
+from mmengine.dist import all_gather, get_rank, get_world_size
+from torch import Tensor
 
 ROW_NORMS = ('l1', 'none', 'mean')
 TEACHER_MASKS = ('self', 'positives')

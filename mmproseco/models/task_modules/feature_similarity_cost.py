@@ -2,11 +2,10 @@
 from typing import Optional
 
 import torch.nn.functional as F
-from mmengine.structures import InstanceData
-from torch import Tensor
-
 from mmdet.models.task_modules.assigners.match_cost import BaseMatchCost
 from mmdet.registry import TASK_UTILS
+from mmengine.structures import InstanceData
+from torch import Tensor
 
 
 def cosine_similarity_matrix(pred_embeds: Tensor, gt_embeds: Tensor) -> Tensor:

@@ -2,17 +2,15 @@
 from typing import List, Optional, Sequence, Union
 
 import torch
+from mmdet.models.task_modules.assigners import AssignResult, HungarianAssigner
+from mmdet.models.task_modules.assigners.match_cost import BaseMatchCost, BBoxL1Cost, IoUCost
+from mmdet.registry import TASK_UTILS
+from mmdet.structures.bbox import bbox_overlaps, bbox_xyxy_to_cxcywh
 from mmengine import ConfigDict
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from mmdet.models.task_modules.assigners import AssignResult, HungarianAssigner
-from mmdet.models.task_modules.assigners.match_cost import (BaseMatchCost,
-                                                            BBoxL1Cost,
-                                                            IoUCost)
-from mmdet.registry import TASK_UTILS
-from mmdet.structures.bbox import bbox_overlaps, bbox_xyxy_to_cxcywh
 from .feature_similarity_cost import (FeatureSimilarityCost,
                                       cosine_similarity_matrix)
 
