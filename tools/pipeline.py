@@ -41,6 +41,10 @@ def load_params(path='params.yaml'):
     return params
 
 
+def cfg_options(options):
+    return ['--cfg-options', *options] if options else []
+
+
 def write_json(path, data):
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
@@ -56,6 +60,12 @@ def last_scalars(work_dir):
         rows = [json.loads(line) for line in f if line.strip()]
     train_rows = [r for r in rows if 'loss' in r]
     return train_rows[-1] if train_rows else {}
+
+
+def eval_subset(params, loaders=('val', 'test')):
+    """--cfg-options that cut val/test to the profile's ``eval_images`` (0: all)."""
+    count = params['size'].get('eval_images', 0)
+    return [f'{name}_dataloader.dataset.indices={count}' for name in loaders] if count else []
 
 
 def run_name(method, fraction, seed):
@@ -124,7 +134,7 @@ def finetune(params, method, fraction, seed):
         'train_dataloader.dataset.ann_file=' +
         osp.join(params['splits_dir'], split_name(fraction, seed)),
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={interval}',
-        f'default_hooks.checkpoint.interval={interval}'
+        f'default_hooks.checkpoint.interval={interval}', *eval_subset(params, ('val',))
     ])
     best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
     if len(best) != 1:
@@ -142,7 +152,8 @@ def evaluate(params, method, fraction, seed):
     name = run_name(method, fraction, seed)
     work_dir = osp.join('work', 'finetune', name)
     metrics = test_tool.main([params['finetune_config'], osp.join(work_dir, 'best.pth'),
-                              '--work-dir', osp.join(work_dir, 'test')])
+                              '--work-dir', osp.join(work_dir, 'test'),
+                              *cfg_options(eval_subset(params, ('test',)))])
     with open(osp.join(work_dir, 'train_info.json')) as f:
         info = json.load(f)
     write_json(osp.join('results', 'metrics', 'finetune', f'{name}.json'),
@@ -150,7 +161,7 @@ def evaluate(params, method, fraction, seed):
                     **{k: float(v) for k, v in metrics.items()}))
 
 
-def train(params, config, work_dir, size_key, cfg_options=()):
+def train(params, config, work_dir, size_key, extra_options=()):
     """Train ``config`` for the profile's ``size_key`` iterations; the last checkpoint
     becomes ``<work_dir>/final.pth``, which later stages load."""
     iters = params['size'][size_key]
@@ -158,7 +169,7 @@ def train(params, config, work_dir, size_key, cfg_options=()):
     train_tool.main([
         config, '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_iters={iters}',
         f'train_cfg.val_interval={iters}', f'default_hooks.checkpoint.interval={iters}',
-        *cfg_options
+        *eval_subset(params, ('val',)), *extra_options
     ])
     os.replace(osp.join(work_dir, f'iter_{iters}.pth'), osp.join(work_dir, 'final.pth'))
 
@@ -166,7 +177,8 @@ def train(params, config, work_dir, size_key, cfg_options=()):
 def test(params, config, checkpoint, metrics_file):
     """Test a checkpoint and write its metrics as JSON."""
     metrics = test_tool.main([config, checkpoint, '--work-dir',
-                              osp.join(osp.dirname(checkpoint), 'test')])
+                              osp.join(osp.dirname(checkpoint), 'test'),
+                              *cfg_options(eval_subset(params, ('test',)))])
     write_json(metrics_file, dict(config=config, checkpoint=checkpoint,
                                   **{k: float(v) for k, v in metrics.items()}))
 

@@ -6,4 +6,4 @@ model = dict(
     type='CropClassifier',
     data_preprocessor=_base_.model.data_preprocessor,
     backbone=_base_.model.backbone,
-    head=dict(type='CropClassifierHead', in_channels=64, num_classes=len(_base_.classes)))
+    head=dict(type='CropClassifierHead', in_channels=128, num_classes=len(_base_.classes)))

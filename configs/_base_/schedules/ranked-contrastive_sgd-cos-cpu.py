@@ -1,14 +1,14 @@
 # CPU-size schedule: a few hundred iterations (minutes on 2 cores), SGD with a short linear
 # warm-up (from scratch, small batches) and a cosine decay; evaluation only at the end.
 _base_ = '../default_runtime.py'
-max_iters = 300
+max_iters = 200
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
-    dict(type='CosineAnnealingLR', T_max=max_iters - 30, eta_min=1e-4, by_epoch=False,
-         begin=30, end=max_iters),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 20, eta_min=1e-4, by_epoch=False,
+         begin=20, end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
