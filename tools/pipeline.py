@@ -2,9 +2,9 @@
 ``mim train``/``mim test`` run) with the sizes of the active profile of params.yaml, and
 writes its metrics as JSON.
 
+    python tools/pipeline.py proposals shapes
     python tools/pipeline.py pretrain proseco
-    python tools/pipeline.py finetune proseco 5 0      # method, labeled %, seed
-    python tools/pipeline.py evaluate proseco 5 0
+    python tools/pipeline.py finetune proseco 5 0      # method, labeled %, seed; then test
     python tools/pipeline.py train CONFIG WORK_DIR i2i_detector_iters   # any config
 
 ``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to a
@@ -28,6 +28,7 @@ from mmproseco.tools import test as test_tool  # noqa: E402
 from mmproseco.tools import train as train_tool  # noqa: E402
 from tools.export_pretrained import main as export_main  # noqa: E402
 from tools.make_splits import split_name  # noqa: E402
+from tools.selective_search import main as selective_search  # noqa: E402
 
 
 def load_params(path='params.yaml'):
@@ -92,6 +93,16 @@ def save_random_init(config, out):
     os.remove(out + '.full')
 
 
+def proposals(params, dataset):
+    """Selective Search boxes of the unlabeled pool (the profile may take only a part)."""
+    root = osp.join('data', dataset)
+    selective_search([
+        '--ann', osp.join(root, 'annotations', 'unlabeled.json'), '--img-dir',
+        osp.join(root, 'images'), '--out', osp.join('work', 'proposals', dataset),
+        '--max-images', str(params['size']['proposal_images']), '--no-progress'
+    ])
+
+
 def pretrain(params, method):
     size = params['size']
     work_dir = osp.join('work', 'pretrain', method)
@@ -120,44 +131,40 @@ def pretrain(params, method):
 
 
 def finetune(params, method, fraction, seed):
+    """Fine-tune on one labeled split, keep the best checkpoint on val, then test it.
+
+    Model selection uses val only; the test set is read once, by the kept checkpoint.
+    """
     size = params['size']
     name = run_name(method, fraction, seed)
     work_dir = osp.join('work', 'finetune', name)
     shutil.rmtree(work_dir, ignore_errors=True)
     iters = size['finetune_iters'][fraction]
     interval = max(1, iters // size['validations'])
-    load_from = osp.join('work', 'pretrain', method, 'detector.pth')
     start = time.time()
     train_tool.main([
         params['finetune_config'], '--work-dir', work_dir, '--cfg-options',
-        f'load_from={load_from}', f'randomness.seed={seed}',
+        f"load_from={osp.join('work', 'pretrain', method, 'detector.pth')}",
+        f'randomness.seed={seed}',
         'train_dataloader.dataset.ann_file=' +
         osp.join(params['splits_dir'], split_name(fraction, seed)),
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={interval}',
         f'default_hooks.checkpoint.interval={interval}', *eval_subset(params, ('val',))
     ])
+    train_seconds = time.time() - start
     best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
     if len(best) != 1:
         raise RuntimeError(f'expected one best checkpoint in {work_dir}, found {best}')
+    best_iter = int(best[0].rsplit('_', 1)[1][:-4])
     os.replace(best[0], osp.join(work_dir, 'best.pth'))
     for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
         os.remove(ckpt)
-    write_json(osp.join(work_dir, 'train_info.json'),
-               dict(best_iter=int(best[0].rsplit('_', 1)[1][:-4]), iters=iters,
-                    train_seconds=round(time.time() - start, 1)))
-
-
-def evaluate(params, method, fraction, seed):
-    """Test the checkpoint chosen on val; the test set is never used for selection."""
-    name = run_name(method, fraction, seed)
-    work_dir = osp.join('work', 'finetune', name)
     metrics = test_tool.main([params['finetune_config'], osp.join(work_dir, 'best.pth'),
                               '--work-dir', osp.join(work_dir, 'test'),
                               *cfg_options(eval_subset(params, ('test',)))])
-    with open(osp.join(work_dir, 'train_info.json')) as f:
-        info = json.load(f)
     write_json(osp.join('results', 'metrics', 'finetune', f'{name}.json'),
-               dict(method=method, fraction=fraction, seed=seed, **info,
+               dict(method=method, fraction=fraction, seed=seed, iters=iters,
+                    best_iter=best_iter, train_seconds=round(train_seconds, 1),
                     **{k: float(v) for k, v in metrics.items()}))
 
 
@@ -186,6 +193,7 @@ def test(params, config, checkpoint, metrics_file):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='stage', required=True)
+    sub.add_parser('proposals').add_argument('dataset')
     sub.add_parser('pretrain').add_argument('method')
     p = sub.add_parser('train', help='any config, sized by the profile')
     p.add_argument('config')
@@ -196,22 +204,22 @@ def main(argv=None):
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('metrics_file')
-    for stage in ('finetune', 'evaluate'):
-        p = sub.add_parser(stage)
-        p.add_argument('method')
-        p.add_argument('fraction', type=float)
-        p.add_argument('seed', type=int)
+    p = sub.add_parser('finetune')
+    p.add_argument('method')
+    p.add_argument('fraction', type=float)
+    p.add_argument('seed', type=int)
     args = parser.parse_args(argv)
     params = load_params()
-    if args.stage == 'pretrain':
+    if args.stage == 'proposals':
+        proposals(params, args.dataset)
+    elif args.stage == 'pretrain':
         pretrain(params, args.method)
     elif args.stage == 'train':
         train(params, args.config, args.work_dir, args.size_key, args.cfg_options)
     elif args.stage == 'test':
         test(params, args.config, args.checkpoint, args.metrics_file)
     else:
-        stage = dict(finetune=finetune, evaluate=evaluate)[args.stage]
-        stage(params, args.method, args.fraction, args.seed)
+        finetune(params, args.method, args.fraction, args.seed)
 
 
 if __name__ == '__main__':

@@ -6,8 +6,8 @@ JSON-lines ``scalars.json``, whose last record with the metrics is used) or a wo
 newest test result is used). Example::
 
     python tools/ranked_report.py \\
-        --run SupCon work_dirs/supcon_r18_1xb32-cpu_shapes \\
-        --run Ranked work_dirs/ranked-contrastive_r18_1xb32-cpu_shapes \\
+        --run SupCon work_dirs/supcon_r18_1xb16-cpu_shapes \\
+        --run Ranked work_dirs/ranked-contrastive_r18_1xb16-cpu_shapes \\
         --out results/ranked_report.md --json results/ranked_report.json
 """
 import argparse

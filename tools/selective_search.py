@@ -243,6 +243,8 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=defaults.seed)
     parser.add_argument('--workers', type=int, default=os.cpu_count(),
                         help='worker processes (default: all cores)')
+    parser.add_argument('--max-images', type=int, default=0,
+                        help='only the first N images (0: all), for quick runs')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     return parser.parse_args(argv)
 
@@ -254,6 +256,8 @@ def main(argv=None) -> dict:
                                   min_size=args.min_size, max_aspect=args.max_aspect,
                                   seed=args.seed)
         names = list_images(args.ann, args.img_dir)
+        if args.max_images > 0:
+            names = names[:args.max_images]
         cache_dir = args.cache_dir or osp.join(osp.dirname(osp.normpath(args.out)), '.ss_cache')
         summary = run_selective_search(names, args.img_dir, args.out, cache_dir, settings,
                                        args.workers, progress=not args.no_progress)

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 detector_config = 'configs/i2i/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py'
-detector_checkpoint = 'work/i2i/deepforest-fog/source/final.pth'
+detector_checkpoint = 'work/baselines/faster-rcnn/final.pth'  # the baseline stage's output
 adapter = _base_.model
 model = dict(
     _delete_=True,

@@ -6,11 +6,10 @@ this. ``--show-dir`` paints predictions with the config's visualizer; ``--out`` 
 import argparse
 import os
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmproseco.tools.cli import load_config, run_cli
+from mmproseco.tools.cli import load_config, parse_with_common_args, run_cli
 
 
 def parse_args(argv=None):
@@ -20,16 +19,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='dump predictions to a .pkl file')
     parser.add_argument('--show-dir', help='save painted predictions under work_dir/<time>/DIR')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_with_common_args(parser, argv)
 
 
 def main(argv=None):

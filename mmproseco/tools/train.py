@@ -6,13 +6,11 @@ through mmengine's launchers: ``torchrun --nproc_per_node=8 tools/train.py CONFI
 --launcher pytorch`` or ``srun ... tools/train.py CONFIG --launcher slurm``.
 """
 import argparse
-import os
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmproseco.tools.cli import load_config, run_cli
+from mmproseco.tools.cli import load_config, parse_with_common_args, run_cli
 
 
 def parse_args(argv=None):
@@ -24,17 +22,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or from the latest one in the work dir if no path')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value (e.g. train_cfg.max_iters=100)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_with_common_args(parser, argv)
 
 
 def main(argv=None):

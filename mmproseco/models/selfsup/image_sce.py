@@ -42,18 +42,19 @@ class ImageSCE(BaseModel):
             dict(backbone=MODELS.build(backbone),
                  projector=MLP(feat_channels, feat_channels, proj_channels, 2),
                  predictor=MLP(proj_channels, feat_channels, proj_channels, 2)))
-        self.teacher = nn.ModuleDict(
-            dict(backbone=MODELS.build(copy.deepcopy(backbone)),
-                 projector=MLP(feat_channels, feat_channels, proj_channels, 2)))
+        # Same structure as the student so the EMA pairs every parameter; the teacher's
+        # predictor is never used (as in ProSeCo's teacher head).
+        self.teacher = copy.deepcopy(self.student)
         self.teacher.requires_grad_(False)
         self.loss_sce = MODELS.build(loss)
 
     @staticmethod
-    def embed(branch: nn.ModuleDict, inputs: Tensor) -> Tensor:
-        """(B, 3, H, W) images to (B, D) normalised embeddings."""
+    def embed(branch: nn.ModuleDict, inputs: Tensor, online: bool) -> Tensor:
+        """(B, 3, H, W) images to (B, D) normalised embeddings; only the online (student)
+        branch goes through the predictor."""
         pooled = branch['backbone'](inputs)[-1].mean(dim=(2, 3))
         embeds = branch['projector'](pooled)
-        if 'predictor' in branch:
+        if online:
             embeds = branch['predictor'](embeds)
         return F.normalize(embeds, dim=-1)
 
@@ -65,8 +66,8 @@ class ImageSCE(BaseModel):
     def loss(self, multi_batch_inputs: Dict[str, Tensor],
              multi_batch_data_samples: Dict[str, SampleList]) -> Dict[str, Tensor]:
         with torch.no_grad():
-            teacher_embeds = self.embed(self.teacher, multi_batch_inputs['teacher'])
-        student_embeds = self.embed(self.student, multi_batch_inputs['student'])
+            teacher_embeds = self.embed(self.teacher, multi_batch_inputs['teacher'], online=False)
+        student_embeds = self.embed(self.student, multi_batch_inputs['student'], online=True)
         index = torch.arange(len(student_embeds), device=student_embeds.device)
         # One proposal per image, each its own image: the positive set is the image itself.
         whole_image = student_embeds.new_tensor([[0., 0., 1., 1.]]).expand(len(index), 4)

@@ -1,0 +1,58 @@
+# Image-level SCE pretraining of the CPU-size backbone on the unlabeled shapes pool: the
+# stand-in for the ImageNet backbone that ProSeCo freezes (none can be downloaded here).
+# Load the result into ProSeCo with
+#   model.detector.backbone.init_cfg=dict(type='Pretrained', prefix='student.backbone.',
+#                                         checkpoint='work_dirs/image-sce/iter_600.pth')
+_base_ = '../_base_/schedules/cpu_pretrain_iters.py'
+image_size = 96
+backbone = dict(
+    type='ResNet', depth=18, base_channels=32, num_stages=4, out_indices=(1, 2, 3),
+    norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False, style='pytorch',
+    init_cfg=None)
+model = dict(
+    type='ImageSCE',
+    backbone=backbone,
+    feat_channels=256,  # last stage of the half-width ResNet-18
+    proj_channels=128,
+    loss=dict(type='LocSCELoss', pos_iou_thr=1.0, coeff=0.5, temperature=0.1,
+              teacher_temperature=0.07),
+    data_preprocessor=dict(
+        type='MultiBranchDataPreprocessor',
+        data_preprocessor=dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True)))
+
+# Two crops with their own geometry (image-level SCE), then SCE's asymmetric photometry.
+crop = [
+    dict(type='RandomCrop', crop_type='relative_range', crop_size=(0.4, 0.4),
+         allow_negative_crop=True),
+    dict(type='Resize', scale=(image_size, image_size), keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5),
+]
+student_photometric = [
+    dict(type='RandomApply', prob=0.8,
+         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
+                          hue=0.1)]),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
+         channel_weights=(0.114, 0.587, 0.299)),
+    dict(type='RandomApply', prob=0.5,
+         transforms=[dict(type='RandomGaussianBlur', kernel_size=23, sigma_range=(0.1, 2.0))]),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='CheckedCocoDataset',
+        data_root='data/shapes/',
+        ann_file='annotations/unlabeled.json',
+        data_prefix=dict(img='images/'),
+        metainfo=dict(classes=()),
+        pipeline=[
+            dict(type='LoadImageChecked'),
+            dict(type='MultiBranch', branch_field=['teacher', 'student'],
+                 teacher=[*crop, dict(type='PackDetInputs')],
+                 student=[*crop, *student_photometric, dict(type='PackDetInputs')]),
+        ]))
+optim_wrapper = dict(paramwise_cfg=None)
+custom_hooks = [dict(type='TeacherEMAHook', momentum=0.99, momentum_schedule='cosine')]

@@ -1,0 +1,93 @@
+"""End to end: `dvc exp run -S profile=smoke` runs the whole graph on a clone of this
+checkout, every number of the report traces to a metrics file, and DVC then knows exactly
+which stages a parameter change touches."""
+import glob
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+BIN = osp.dirname(sys.executable)
+
+
+def sh(cmd, cwd, timeout=1800):
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ['PATH'], PYTHONPATH=str(cwd),
+               DVC_NO_ANALYTICS='1')
+    out = subprocess.run(cmd, cwd=cwd, env=env, shell=True, capture_output=True, text=True,
+                         timeout=timeout)
+    assert out.returncode == 0, f'{cmd}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}'
+    return out.stdout + out.stderr
+
+
+@pytest.fixture(scope='module')
+def clone(tmp_path_factory, repo_root):
+    """A git clone with the checkout's uncommitted edits and the embedded data."""
+    repo = tmp_path_factory.mktemp('dvc') / 'repo'
+    sh(f'git clone -q --no-hardlinks {repo_root} {repo}', repo_root)
+    changed = subprocess.run('git ls-files -m -o --exclude-standard', cwd=repo_root, shell=True,
+                             capture_output=True, text=True).stdout.split()
+    for path in changed:
+        if osp.isfile(osp.join(repo_root, path)):
+            os.makedirs(osp.dirname(repo / path) or '.', exist_ok=True)
+            shutil.copy2(osp.join(repo_root, path), repo / path)
+    if osp.isdir(osp.join(repo_root, 'data', 'shapes')):
+        sh(f'cp -al {repo_root}/data data', repo)  # hard links: no copy of 150 MB
+    else:
+        sh(f'{sys.executable} tools/prepare_data.py --out data --seed 0', repo)
+    sh('dvc config --local cache.type hardlink,symlink', repo)
+    return repo
+
+
+def test_smoke_profile_runs_the_whole_graph(clone):
+    sh('dvc exp run -S profile=smoke', clone)
+    # data.dvc still matches the rebuilt data, and nothing is left to run
+    status = sh('dvc status', clone)
+    assert 'Data and pipelines are up to date' in status, status
+    report = open(clone / 'results' / 'report.md').read()
+    runs = [json.load(open(p)) for p in glob.glob(str(clone / 'results/metrics/finetune/*.json'))]
+    params = yaml.safe_load(open(clone / 'params.yaml'))
+    expected = 4 * len(params['split']['fractions']) * len(params['split']['seeds'])
+    assert len(runs) == expected
+    # every table cell is the mean of the metrics files of its method and fraction
+    for method in ('scratch', 'proseco', 'sce', 'detreg'):
+        for fraction in params['split']['fractions']:
+            values = [100 * r['coco/bbox_mAP'] for r in runs
+                      if r['method'] == method and r['fraction'] == fraction]
+            mean = sum(values) / len(values)
+            row = next(line for line in report.splitlines() if line.startswith('|')
+                       and method_name(method) in line)
+            assert f'{mean:.1f} ±' in row
+    for png in ('map_vs_fraction.png', 'training_curves.png'):
+        assert (clone / 'results' / png).stat().st_size > 1000
+    assert osp.isfile(clone / 'results' / 'metrics' / 'i2i' / 'deepforest-fog.json')
+
+
+def method_name(method):
+    from tools.report import METHOD_NAMES
+    return METHOD_NAMES[method]
+
+
+def test_changing_one_seed_touches_only_its_stages(clone):
+    params_file = clone / 'params.yaml'
+    text = params_file.read_text()
+    params = yaml.safe_load(text)
+    old = params['split']['seeds'][-1]
+    params_file.write_text(re.sub(r'seeds: \[([^\]]*)\]',
+                                  lambda m: m.group(0).replace(str(old), str(old + 7)), text, 1))
+    try:
+        status = sh('dvc status', clone)
+    finally:
+        params_file.write_text(text)
+    changed = set(re.findall(r'^(\S+):', status, re.M))
+    assert 'splits' in changed
+    assert not any(s.startswith(('pretrain', 'baseline', 'i2i', 'fog', 'proposals'))
+                   for s in changed), changed
+    # the runs of the unchanged seeds are not touched
+    assert not any(re.search(rf'-{params["split"]["seeds"][0]}$', s) for s in changed), changed
