@@ -1,7 +1,6 @@
 """End to end through the real entry points: `mim train` / `mim test` of the installed
 package, on a tiny generated shapes set. ProSeCo pretrains for a few iterations and its
 checkpoint loads into the supervised fine-tuning config."""
-import json
 import os
 import os.path as osp
 import subprocess

@@ -21,6 +21,7 @@ import time
 
 import torch
 import yaml
+from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -168,24 +169,29 @@ def finetune(params, method, fraction, seed):
                     **{k: float(v) for k, v in metrics.items()}))
 
 
-def train(params, config, work_dir, size_key, extra_options=()):
-    """Train ``config`` for the profile's ``size_key`` iterations; the last checkpoint
-    becomes ``<work_dir>/final.pth``, which later stages load."""
+def train(params, config, work_dir, size_key, extra_options=(), full_eval=False):
+    """Train ``config`` for the profile's ``size_key`` iterations (a key holding None keeps
+    the config's own schedule); the last checkpoint becomes ``<work_dir>/final.pth``."""
     iters = params['size'][size_key]
     shutil.rmtree(work_dir, ignore_errors=True)
-    train_tool.main([
-        config, '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_iters={iters}',
-        f'train_cfg.val_interval={iters}', f'default_hooks.checkpoint.interval={iters}',
-        *eval_subset(params, ('val',)), *extra_options
-    ])
+    sizes = [] if iters is None else [
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        f'default_hooks.checkpoint.interval={iters}'
+    ]
+    subset = [] if full_eval else eval_subset(params, ('val',))
+    train_tool.main([config, '--work-dir', work_dir,
+                     *cfg_options([*sizes, *subset, *extra_options])])
+    if iters is None:
+        iters = Config.fromfile(config).train_cfg.max_iters
     os.replace(osp.join(work_dir, f'iter_{iters}.pth'), osp.join(work_dir, 'final.pth'))
 
 
-def test(params, config, checkpoint, metrics_file):
+def test(params, config, checkpoint, metrics_file, extra_options=(), full_eval=False):
     """Test a checkpoint and write its metrics as JSON."""
+    subset = [] if full_eval else eval_subset(params, ('test',))
     metrics = test_tool.main([config, checkpoint, '--work-dir',
                               osp.join(osp.dirname(checkpoint), 'test'),
-                              *cfg_options(eval_subset(params, ('test',)))])
+                              *cfg_options([*subset, *extra_options])])
     write_json(metrics_file, dict(config=config, checkpoint=checkpoint,
                                   **{k: float(v) for k, v in metrics.items()}))
 
@@ -199,11 +205,14 @@ def main(argv=None):
     p.add_argument('config')
     p.add_argument('work_dir')
     p.add_argument('size_key', help='the key of the profile that holds the iterations')
-    p.add_argument('--cfg-options', nargs='*', default=[])
     p = sub.add_parser('test', help='test a checkpoint, write metrics JSON')
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('metrics_file')
+    for p in sub.choices['train'], sub.choices['test']:
+        p.add_argument('--cfg-options', nargs='*', default=[])
+        p.add_argument('--full-eval', action='store_true',
+                       help="never cut val/test to the profile's eval_images")
     p = sub.add_parser('finetune')
     p.add_argument('method')
     p.add_argument('fraction', type=float)
@@ -215,9 +224,11 @@ def main(argv=None):
     elif args.stage == 'pretrain':
         pretrain(params, args.method)
     elif args.stage == 'train':
-        train(params, args.config, args.work_dir, args.size_key, args.cfg_options)
+        train(params, args.config, args.work_dir, args.size_key, args.cfg_options,
+              args.full_eval)
     elif args.stage == 'test':
-        test(params, args.config, args.checkpoint, args.metrics_file)
+        test(params, args.config, args.checkpoint, args.metrics_file, args.cfg_options,
+             args.full_eval)
     else:
         finetune(params, args.method, args.fraction, args.seed)
 

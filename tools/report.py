@@ -148,6 +148,27 @@ def plot_curves(work_root, path):
     plt.close(fig)
 
 
+def baseline_table(metrics_dir):
+    rows = []
+    for path in sorted(glob.glob(osp.join(metrics_dir, 'baselines', '*.json'))):
+        with open(path) as f:
+            m = json.load(f)
+        rows.append(f"| {osp.basename(path)[:-5]} | `{m['config']}` | "
+                    f"{100 * m['coco/bbox_mAP']:.1f} | {100 * m['coco/bbox_mAP_50']:.1f} |")
+    if not rows:
+        return []
+    return ['## Supervised baselines on DeepForest (test tiles)', '',
+            '| detector | config | bbox mAP | AP50 |', '|---|---|---|---|', *rows, '']
+
+
+def included(title, path, note=''):
+    """A section made of a markdown table another stage wrote, if it exists."""
+    if not osp.isfile(path):
+        return []
+    with open(path) as f:
+        return [f'## {title}', '', *([note, ''] if note else []), f.read().strip(), '']
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--metrics', default='results/metrics')
@@ -178,7 +199,17 @@ def main(argv=None):
         *[f"| {p['method']} | {p['iters']} | {p['train_seconds']} | " +
           ', '.join(f'{k} {v:.3f}' for k, v in sorted(p['last_losses'].items())) + ' |'
           for p in pretrain], '',
-        '![training curves](training_curves.png)', ''
+        '![training curves](training_curves.png)', '',
+        *baseline_table(args.metrics),
+        *included('Ranked contrastive object embeddings (shapes, ground-truth crops)',
+                  osp.join(args.out, 'ranked', 'report.md'),
+                  'Written by `tools/ranked_report.py` from `results/metrics/ranked/`; ROC '
+                  'curves and t-SNE maps in `results/ranked/<method>_seed<s>/`.'),
+        *included('I2I adapter: foggy DeepForest to clear (AP50 per class, mAP)',
+                  osp.join(args.metrics, 'i2i', 'deepforest-fog.md'),
+                  'Written by `tools/i2i_report.py` from the prediction dumps of the '
+                  '`i2i_eval` stage; `gap_closed` = (row - Source) / (Target oracle - '
+                  'Source). Translation grids and loss curves in `results/i2i/`.'),
     ]
     with open(osp.join(args.out, 'report.md'), 'w') as f:
         f.write('\n'.join(lines))

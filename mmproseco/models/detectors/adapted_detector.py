@@ -2,7 +2,6 @@
 import re
 from typing import Optional, Union
 
-import torch
 from mmengine.config import Config
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import _load_checkpoint

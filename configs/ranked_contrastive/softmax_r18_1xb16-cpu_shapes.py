@@ -1,6 +1,6 @@
 # "SoftMax": the same encoder trained with cross-entropy; its embedding for the prototype
 # classifier is the L2-normalised logit vector (as the original baseline).
-_base_ = './ranked-contrastive_r18_1xb32-cpu_shapes.py'
+_base_ = './ranked-contrastive_r18_1xb16-cpu_shapes.py'
 model = dict(
     _delete_=True,
     type='CropClassifier',
