@@ -1,7 +1,7 @@
 """One ProSeCo training step against one supervised Deformable DETR step, same model size,
 batch and machine, measured in the same run, with the ProSeCo step broken down.
 
-    PYTHONPATH=. python benchmarks/bench_proseco_step.py [--batch 8] [--size 128] [--repeats 5]
+    PYTHONPATH=. python benchmarks/bench_proseco_step.py [--batch 8] [--size 128] [--queries N]
 
 Prints JSON. The breakdown re-runs the pieces of ``ProSeCo.loss`` with timers around them;
 their sum matches the timed whole step within noise.
@@ -107,12 +107,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--size', type=int, default=128)
+    parser.add_argument('--queries', type=int, default=None,
+                        help='override num_queries of both models (the CPU configs use 50)')
     parser.add_argument('--repeats', type=int, default=5)
     args = parser.parse_args()
     init_default_scope('mmdet')
     torch.manual_seed(0)
-    proseco = MODELS.build(Config.fromfile(PROSECO).model).train()
-    supervised = MODELS.build(Config.fromfile(SUPERVISED).model).train()
+    proseco_cfg, supervised_cfg = Config.fromfile(PROSECO), Config.fromfile(SUPERVISED)
+    if args.queries:
+        proseco_cfg.model.detector.num_queries = args.queries
+        supervised_cfg.model.num_queries = args.queries
+    proseco = MODELS.build(proseco_cfg.model).train()
+    supervised = MODELS.build(supervised_cfg.model).train()
     images = torch.randn(args.batch, 3, args.size, args.size)
     ss_boxes = samples(args.batch, args.size)
     gt_boxes = samples(args.batch, args.size, boxes=3, labels=8)

@@ -74,20 +74,23 @@ def method_name(method):
     return METHOD_NAMES[method]
 
 
-def test_changing_one_seed_touches_only_its_stages(clone):
+def test_adding_a_seed_touches_only_its_stages(clone):
+    """A new seed reruns the splits and adds its own fine-tuning runs; the runs of the
+    existing seeds, the pretraining and the other branches stay as they are."""
     params_file = clone / 'params.yaml'
     text = params_file.read_text()
     params = yaml.safe_load(text)
-    old = params['split']['seeds'][-1]
-    params_file.write_text(re.sub(r'seeds: \[([^\]]*)\]',
-                                  lambda m: m.group(0).replace(str(old), str(old + 7)), text, 1))
+    new_seed = max(params['split']['seeds']) + 7
+    params['split']['seeds'].append(new_seed)
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         status = sh('dvc status', clone)
     finally:
         params_file.write_text(text)
     changed = set(re.findall(r'^(\S+):', status, re.M))
     assert 'splits' in changed
-    assert not any(s.startswith(('pretrain', 'baseline', 'i2i', 'fog', 'proposals'))
+    assert any(s.startswith('finetune@') and s.endswith(f'-{new_seed}') for s in changed)
+    assert not any(s.startswith(('pretrain', 'baseline', 'i2i', 'fog', 'proposals', 'ranked'))
                    for s in changed), changed
-    # the runs of the unchanged seeds are not touched
-    assert not any(re.search(rf'-{params["split"]["seeds"][0]}$', s) for s in changed), changed
+    assert not any(s.startswith('finetune@') and not s.endswith(f'-{new_seed}')
+                   for s in changed), changed

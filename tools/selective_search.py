@@ -24,7 +24,7 @@ import json
 import os
 import os.path as osp
 import sys
-from multiprocessing import Pool
+import multiprocessing
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
@@ -201,7 +201,10 @@ def run_selective_search(names: Sequence[str], img_dir: str, out_dir: str, cache
         results = [_process_image(task) for task in tqdm(tasks, **bar)]
     else:
         chunksize = max(1, min(16, len(tasks) // (4 * workers)))
-        with Pool(workers, _init_worker, (settings, settings_cache)) as pool:
+        # spawn, not fork: a forked child of a process whose BLAS/OpenMP threads already ran
+        # (a training or a test session) can hang in its first numpy call.
+        context = multiprocessing.get_context('spawn')
+        with context.Pool(workers, _init_worker, (settings, settings_cache)) as pool:
             results = list(tqdm(pool.imap(_process_image, tasks, chunksize), **bar))
 
     kept = [r for r in results if r.boxes is not None]

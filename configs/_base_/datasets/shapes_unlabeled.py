@@ -19,6 +19,7 @@ student_photometric = [
     dict(type='RandomApply', prob=0.5,
          transforms=[dict(type='RandomGaussianBlur', kernel_size=23, sigma_range=(0.1, 2.0))]),
 ]
+student_branch = [*student_photometric, dict(type='PackDetInputs')]
 proseco_pretrain_pipeline = [
     dict(type='LoadImageChecked'),  # LoadImageFromFile with clear errors, always BGR
     dict(type='SampleProposals', num_proposals=num_proposals),
@@ -26,7 +27,7 @@ proseco_pretrain_pipeline = [
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
     dict(type='MultiBranch', branch_field=['teacher', 'student'],
          teacher=[dict(type='PackDetInputs')],
-         student=[*student_photometric, dict(type='PackDetInputs')]),
+         student=student_branch),
 ]
 train_dataloader = dict(
     batch_size=8,
