@@ -24,10 +24,8 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +34,7 @@ from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers the modules)
 from mmproseco.models.losses.locsce import locsce_loss
+from benchmarks.timing import median_seconds  # noqa: E402
 
 NUM_QUERIES = 300
 EMBED_DIM = 256
@@ -60,16 +59,6 @@ def make_batch(num_images: int, seed: int = 0):
             dim=-1)
 
     return embeds(), boxes(), embeds(), boxes()
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def locsce_inputs(num_images: int):

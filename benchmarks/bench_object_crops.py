@@ -10,9 +10,7 @@ import argparse
 import json
 import os.path as osp
 import resource
-import statistics
 import sys
-import time
 
 import cv2
 import numpy as np
@@ -20,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmarks.timing import median_seconds  # noqa: E402
 
 CPU_CONFIG = 'configs/ranked_contrastive/ranked-contrastive_r18_1xb16-cpu_shapes.py'
 
@@ -33,16 +32,6 @@ def make_batch(num_images=32, boxes_per_image=3, size=128, seed=0):
         corner = rng.uniform(0, size - side)
         boxes.append(np.concatenate([corner, corner + side], axis=1).astype(np.float32))
     return images, boxes
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_crops(images, boxes, crop_size, repeats):
@@ -72,7 +61,7 @@ def bench_crops(images, boxes, crop_size, repeats):
         return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
 
     count = len(rois)
-    return {name: count / median_time(fn, repeats)
+    return {name: count / median_seconds(fn, repeats)
             for name, fn in (('batched_roi_align', batched),
                              ('loop_torch_interpolate', loop_interpolate),
                              ('loop_cv2_resize', loop_cv2))}
@@ -103,7 +92,7 @@ def bench_train_step(steps, config=CPU_CONFIG):
         samples.append(sample)
     data = dict(inputs=[torch.from_numpy(img) for img in images], data_samples=samples)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    seconds = median_time(lambda: model.train_step(data, wrapper), steps)
+    seconds = median_seconds(lambda: model.train_step(data, wrapper), steps)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return dict(config=config, crops_per_step=sum(len(b) for b in boxes),
                 seconds_per_step=seconds,

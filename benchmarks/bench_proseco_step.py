@@ -20,6 +20,7 @@ from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401
 from mmproseco.models.heads.locsce_head import boxes_to_pixels
+from benchmarks.timing import median_seconds  # noqa: E402
 
 PROSECO = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
 SUPERVISED = 'configs/deformable_detr/deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
@@ -36,16 +37,6 @@ def samples(batch, size, boxes=30, labels=1):
                                       labels=torch.randint(0, labels, (boxes, )))
         out.append(s)
     return out
-
-
-def median_time(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 class Timer:
@@ -134,8 +125,8 @@ def main():
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         supervised.zero_grad()
 
-    t_proseco = median_time(proseco_step, args.repeats)
-    t_supervised = median_time(supervised_step, args.repeats)
+    t_proseco = median_seconds(proseco_step, args.repeats)
+    t_supervised = median_seconds(supervised_step, args.repeats)
     runs = [proseco_step_parts(proseco, images, ss_boxes) for _ in range(args.repeats)]
     parts = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     result = dict(
