@@ -86,10 +86,16 @@ def verdicts(summary, fractions):
                 strength = f'{abs(diff) / spread:.1f}x the larger seed std, a clear gap'
             else:
                 strength = f'within {2:g}x the seed std ({spread:.1f}), not a clear gap'
-            word = 'beats' if diff > 0 else 'does not beat'
-            parts.append(f'{word} {METHOD_NAMES.get(other, other)} by {diff:+.1f} mAP '
-                         f'({strength})')
+            name = METHOD_NAMES.get(other, other)
+            if round(diff, 1) == 0:
+                verdict = f'ties with {name}'
+            else:
+                verdict = f"{'beats' if diff > 0 else 'trails'} {name} by {abs(diff):.1f} mAP"
+            parts.append(f'{verdict} ({strength})')
         sentences.append(f'- At {f:g} % labels, ProSeCo ' + '; '.join(parts) + '.')
+    if all(summary[m][f][2] < 2 for m in summary for f in summary[m]):
+        sentences.append('- With one seed per cell these differences cannot be told from '
+                         'seed noise; add seeds (`split.seeds` in params.yaml) for the spread.')
     return sentences
 
 
@@ -132,11 +138,17 @@ def plot_curves(work_root, path):
         if run_dirs:  # the largest fraction, first seed
             rows = read_scalars(run_dirs[-1])
             train = [r for r in rows if 'loss' in r]
-            val = [r for r in rows if 'coco/bbox_mAP' in r]
+            # Iteration-based runs log validations with step 0: place each one at the
+            # iteration of the training record before it.
+            val_iters, val_maps, last_iter = [], [], 0
+            for r in rows:
+                last_iter = r.get('iter', last_iter)
+                if 'coco/bbox_mAP' in r:
+                    val_iters.append(last_iter)
+                    val_maps.append(100 * r['coco/bbox_mAP'])
             label = f'{METHOD_NAMES[method]} ({osp.basename(run_dirs[-1])})'
             axes[1].plot([r['iter'] for r in train], [r['loss'] for r in train], label=label)
-            axes[2].plot([r['step'] for r in val], [100 * r['coco/bbox_mAP'] for r in val],
-                         marker='o', label=label)
+            axes[2].plot(val_iters, val_maps, marker='o', label=label)
     titles = ('pretraining loss', 'fine-tuning loss', 'val bbox mAP (%)')
     for ax, title in zip(axes, titles):
         ax.set_title(title)
