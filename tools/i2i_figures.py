@@ -70,7 +70,10 @@ def main() -> None:
         scalars = sorted(Path(args.work_dir).glob('*/vis_data/scalars.json'))
         if not scalars:
             raise FileNotFoundError(f'no */vis_data/scalars.json under {args.work_dir}')
-        plot_loss_curves(str(scalars[-1]), str(out_dir / 'loss_curves.png'))
+        try:
+            plot_loss_curves(str(scalars[-1]), str(out_dir / 'loss_curves.png'))
+        except ValueError as err:  # a run shorter than the logger interval logs no loss
+            print(f'loss curves skipped: {err}')
     print(f'figures written to {out_dir}')
 
 
