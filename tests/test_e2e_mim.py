@@ -49,12 +49,21 @@ def test_mim_train_then_mim_test(tiny_data, repo_root):
     assert 'coco/bbox_mAP' in log
     assert (work / 'iter_2.pth').exists()
     # Each validation paints predictions on validation images as PNG.
-    pngs = [f for _, _, files in os.walk(work) for f in files if f.endswith('.png')]
-    assert len(pngs) >= 1
+    assert len(pngs_under(work)) >= 1
     log = run(['mim', 'test', 'mmproseco', SUPERVISED, '--checkpoint', str(work / 'iter_2.pth'),
                '--work-dir', str(tiny_data / 'test'), '--cfg-options',
                *data_options(tiny_data)], repo_root)
     assert 'coco/bbox_mAP:' in log and 'bbox_mAP_copypaste' in log
+    # As with mmdet's test.py, only --show-dir paints test images: one per image then.
+    assert pngs_under(tiny_data / 'test') == []
+    run(['mim', 'test', 'mmproseco', SUPERVISED, '--checkpoint', str(work / 'iter_2.pth'),
+         '--work-dir', str(tiny_data / 'shown'), '--show-dir', 'painted', '--cfg-options',
+         *data_options(tiny_data)], repo_root)
+    assert len(pngs_under(tiny_data / 'shown')) == 4
+
+
+def pngs_under(root):
+    return [f for _, _, files in os.walk(root) for f in files if f.endswith('.png')]
 
 
 def test_proseco_checkpoint_loads_into_finetuning(tiny_data, repo_root):

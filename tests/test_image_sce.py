@@ -34,3 +34,30 @@ def test_image_sce_loss_and_gradients(repo_root):
     loss.backward()
     assert all(p.grad is None for p in model.teacher.parameters())
     assert model.student['predictor'].layers[0].weight.grad.abs().sum() > 0
+
+
+def test_image_sce_backbone_starts_proseco_frozen(repo_root, tmp_path):
+    """The recipe of docs/proseco.md, as tools/study_backbone_init.py passes it: ProSeCo's
+    student and teacher start from ImageSCE's student backbone, which stays frozen."""
+    from mmproseco.tools.cli import load_config
+    from mmproseco.tools.train import parse_args
+    from tools.study_backbone_init import IMAGE_SCE_CONFIG, arm_options
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    image_sce = MODELS.build(Config.fromfile(f'{repo_root}/{IMAGE_SCE_CONFIG}').model)
+    checkpoint = tmp_path / 'image-sce.pth'
+    torch.save(dict(state_dict=image_sce.state_dict()), checkpoint)
+    expected = image_sce.student['backbone'].state_dict()
+
+    config = f'{repo_root}/configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
+    args = parse_args([config, '--cfg-options',
+                       *arm_options(freeze=True, image_sce=True, image_sce_checkpoint=checkpoint)])
+    proseco = MODELS.build(load_config(config, args.cfg_options).model)
+    student = proseco.student.backbone.state_dict()
+    assert not all(torch.equal(student[k], expected[k]) for k in expected)  # not by chance
+    proseco.init_weights()
+    for branch in (proseco.student, proseco.teacher):
+        loaded = branch.backbone.state_dict()
+        assert loaded.keys() == expected.keys()
+        assert all(torch.equal(loaded[k], expected[k]) for k in expected)
+    assert not any(p.requires_grad for p in proseco.student.backbone.parameters())

@@ -3,12 +3,14 @@
 writes its metrics as JSON.
 
     python tools/pipeline.py proposals shapes
+    python tools/pipeline.py backbone                  # image-level SCE: the shared backbone
     python tools/pipeline.py pretrain proseco
     python tools/pipeline.py finetune proseco 5 0      # method, labeled %, seed; then test
     python tools/pipeline.py train CONFIG WORK_DIR i2i_detector_iters   # any config
+    python tools/pipeline.py train CONFIG WORK_DIR baseline_iters --test-metrics OUT.json
 
 ``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to a
-few iterations, to check the graph end to end in minutes.
+few iterations, to check the graph end to end.
 """
 import argparse
 import glob
@@ -21,15 +23,18 @@ import time
 
 import torch
 import yaml
-from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmproseco.tools import test as test_tool  # noqa: E402
 from mmproseco.tools import train as train_tool  # noqa: E402
+from mmproseco.tools.cli import load_config  # noqa: E402
+from mmproseco.tools.test import run_test  # noqa: E402
 from tools.export_pretrained import main as export_main  # noqa: E402
 from tools.make_splits import split_name  # noqa: E402
 from tools.selective_search import main as selective_search  # noqa: E402
+
+
+BACKBONE_CHECKPOINT = osp.join('work', 'backbone', 'detector.pth')
 
 
 def load_params(path='params.yaml'):
@@ -74,16 +79,38 @@ def run_name(method, fraction, seed):
     return f'{method}_{fraction:g}pct_seed{seed}'
 
 
-def save_random_init(config, out):
+def pretrained_backbone_options(backbone_key, checkpoint):
+    """--cfg-options that start the backbone at ``backbone_key`` (``model.backbone``,
+    ``model.detector.backbone``) from the student backbone of an ImageSCE checkpoint.
+    ``_delete_`` because the configs' ``init_cfg`` is None, which a dict cannot merge into."""
+    init = f'{backbone_key}.init_cfg'
+    return [f'{init}._delete_=True', f'{init}.type=Pretrained',
+            f'{init}.prefix=student.backbone.', f'{init}.checkpoint={checkpoint}']
+
+
+def backbone_options(params, method):
+    """How ``method`` starts from the stage ``backbone``'s weights: every method (and the
+    random-init baseline) gets the same backbone, frozen during pretraining if the params
+    say so, as the paper freezes its ImageNet backbone. Fine-tuning trains it."""
+    if not params['backbone']['use']:
+        return []
+    if method in params['teacher_student']:  # ProSeCo wraps a student and a teacher detector
+        key, freeze = 'model.detector.backbone', ['model.freeze_backbone=True']
+    else:
+        key, freeze = 'model.backbone', ['model.backbone.frozen_stages=4']
+    frozen = params['backbone']['frozen'] and method != 'scratch'
+    return pretrained_backbone_options(key, BACKBONE_CHECKPOINT) + (freeze if frozen else [])
+
+
+def save_random_init(config, out, options=()):
     """The 'scratch' baseline: the detector's seeded random initialization, saved so that
     it enters fine-tuning through the same ``load_from`` path as the pretrained ones."""
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
 
     from mmdet.registry import MODELS
 
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, train_tool.parse_args([config, *cfg_options(options)]).cfg_options)
     init_default_scope(cfg.default_scope)
     set_random_seed(0)
     model = MODELS.build(cfg.model)
@@ -95,63 +122,92 @@ def save_random_init(config, out):
 
 
 def proposals(params, dataset):
-    """Selective Search boxes of the unlabeled pool (the profile may take only a part)."""
+    """Selective Search boxes of the unlabeled pool (the profile may take only a part), and
+    the stage's metrics: images, boxes, wall time, and how many came from the cache."""
     root = osp.join('data', dataset)
-    selective_search([
+    start = time.time()
+    summary = selective_search([
         '--ann', osp.join(root, 'annotations', 'unlabeled.json'), '--img-dir',
         osp.join(root, 'images'), '--out', osp.join('work', 'proposals', dataset),
         '--max-images', str(params['size']['proposal_images']), '--no-progress'
     ])
+    write_json(osp.join('results', 'metrics', 'proposals', f'{dataset}.json'),
+               dict(wall_seconds=round(time.time() - start, 1), workers=os.cpu_count(),
+                    **{k: summary[k] for k in ('images', 'with_proposals', 'skipped_count',
+                                               'boxes', 'boxes_per_image', 'computed',
+                                               'reused')}))
+
+
+def pretrain_run(config, work_dir, iters, seed, source, options=()):
+    """Pretrain ``config`` for ``iters`` iterations and export the detector it trained to
+    ``<work_dir>/detector.pth`` (``source``: the submodule holding it, '' for the whole
+    model). Returns the training seconds and the last logged losses."""
+    shutil.rmtree(work_dir, ignore_errors=True)
+    start = time.time()
+    train_tool.main([
+        config, '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_iters={iters}',
+        f'default_hooks.checkpoint.interval={iters}', f'randomness.seed={seed}', *options
+    ])
+    seconds = time.time() - start
+    ckpt = osp.join(work_dir, f'iter_{iters}.pth')
+    export_main([ckpt, osp.join(work_dir, 'detector.pth'), '--source', source])
+    os.remove(ckpt)  # detector.pth is the stage's output; the full checkpoint is 3x larger
+    return dict(train_seconds=round(seconds, 1),
+                last_losses={k: v for k, v in last_scalars(work_dir).items()
+                             if k.startswith('loss')})
+
+
+def backbone(params):
+    """Image-level SCE on the unlabeled pool: the backbone every method starts from."""
+    iters = params['size']['backbone_iters']
+    run = pretrain_run(params['backbone']['config'], osp.dirname(BACKBONE_CHECKPOINT), iters,
+                       params['pretrain_seed'], source='')
+    write_json(osp.join('results', 'metrics', 'pretrain', 'image-sce-backbone.json'),
+               dict(method='image-sce-backbone', iters=iters, **run))
 
 
 def pretrain(params, method):
-    size = params['size']
     work_dir = osp.join('work', 'pretrain', method)
-    shutil.rmtree(work_dir, ignore_errors=True)
+    metrics_file = osp.join('results', 'metrics', 'pretrain', f'{method}.json')
+    options = backbone_options(params, method)
     if method == 'scratch':
-        save_random_init(params['pretrain'][method], osp.join(work_dir, 'detector.pth'))
-        write_json(osp.join('results', 'metrics', 'pretrain', f'{method}.json'),
-                   dict(method=method, iters=0, train_seconds=0.0, last_losses={}))
+        shutil.rmtree(work_dir, ignore_errors=True)
+        save_random_init(params['pretrain'][method], osp.join(work_dir, 'detector.pth'), options)
+        write_json(metrics_file, dict(method=method, iters=0, train_seconds=0.0, last_losses={}))
         return
-    start = time.time()
-    train_tool.main([
-        params['pretrain'][method], '--work-dir', work_dir, '--cfg-options',
-        f"train_cfg.max_iters={size['pretrain_iters']}",
-        f"default_hooks.checkpoint.interval={size['pretrain_iters']}",
-        f"randomness.seed={params['pretrain_seed']}"
-    ])
-    seconds = time.time() - start
-    ckpt = osp.join(work_dir, f"iter_{size['pretrain_iters']}.pth")
-    export_main([ckpt, osp.join(work_dir, 'detector.pth'),
-                 '--source', 'student' if method in params['teacher_student'] else ''])
-    os.remove(ckpt)  # detector.pth is the stage's output; the full checkpoint is 3x larger
-    write_json(osp.join('results', 'metrics', 'pretrain', f'{method}.json'),
-               dict(method=method, iters=size['pretrain_iters'], train_seconds=round(seconds, 1),
-                    last_losses={k: v for k, v in last_scalars(work_dir).items()
-                                 if k.startswith('loss')}))
+    iters = params['size']['pretrain_iters']
+    source = 'student' if method in params['teacher_student'] else ''
+    run = pretrain_run(params['pretrain'][method], work_dir, iters, params['pretrain_seed'],
+                       source, options)
+    write_json(metrics_file, dict(method=method, iters=iters, **run))
 
 
-def finetune(params, method, fraction, seed):
-    """Fine-tune on one labeled split, keep the best checkpoint on val, then test it.
+def test_metrics(runner):
+    """Test the runner's current weights; the metrics as plain floats."""
+    return {k: float(v) for k, v in run_test(runner).items()}
 
-    Model selection uses val only; the test set is read once, by the kept checkpoint.
+
+def finetune_run(params, init_checkpoint, fraction, seed, work_dir):
+    """Fine-tune ``init_checkpoint`` on one labeled split, keep the best checkpoint on val
+    (``<work_dir>/best.pth``), then test it. Returns the run's facts and test metrics.
+
+    Model selection uses val only; the test set is read once, by the kept checkpoint. One
+    runner does both, so the log of the test follows the training log.
     """
     size = params['size']
-    name = run_name(method, fraction, seed)
-    work_dir = osp.join('work', 'finetune', name)
     shutil.rmtree(work_dir, ignore_errors=True)
     iters = size['finetune_iters'][fraction]
     interval = max(1, iters // size['validations'])
     start = time.time()
-    train_tool.main([
+    runner = train_tool.build_runner([
         params['finetune_config'], '--work-dir', work_dir, '--cfg-options',
-        f"load_from={osp.join('work', 'pretrain', method, 'detector.pth')}",
-        f'randomness.seed={seed}',
+        f'load_from={init_checkpoint}', f'randomness.seed={seed}',
         'train_dataloader.dataset.ann_file=' +
         osp.join(params['splits_dir'], split_name(fraction, seed)),
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={interval}',
-        f'default_hooks.checkpoint.interval={interval}', *eval_subset(params, ('val',))
+        f'default_hooks.checkpoint.interval={interval}', *eval_subset(params)
     ])
+    runner.train()
     train_seconds = time.time() - start
     best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
     if len(best) != 1:
@@ -160,59 +216,58 @@ def finetune(params, method, fraction, seed):
     os.replace(best[0], osp.join(work_dir, 'best.pth'))
     for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
         os.remove(ckpt)
-    metrics = test_tool.main([params['finetune_config'], osp.join(work_dir, 'best.pth'),
-                              '--work-dir', osp.join(work_dir, 'test'),
-                              *cfg_options(eval_subset(params, ('test',)))])
+    runner.load_checkpoint(osp.join(work_dir, 'best.pth'))
+    return dict(fraction=fraction, seed=seed, iters=iters, best_iter=best_iter,
+                train_seconds=round(train_seconds, 1), **test_metrics(runner))
+
+
+def finetune(params, method, fraction, seed):
+    name = run_name(method, fraction, seed)
+    run = finetune_run(params, osp.join('work', 'pretrain', method, 'detector.pth'), fraction,
+                       seed, osp.join('work', 'finetune', name))
     write_json(osp.join('results', 'metrics', 'finetune', f'{name}.json'),
-               dict(method=method, fraction=fraction, seed=seed, iters=iters,
-                    best_iter=best_iter, train_seconds=round(train_seconds, 1),
-                    **{k: float(v) for k, v in metrics.items()}))
+               dict(method=method, **run))
 
 
-def train(params, config, work_dir, size_key, extra_options=(), full_eval=False):
+def train(params, config, work_dir, size_key, extra_options=(), full_eval=False,
+          metrics_file=None):
     """Train ``config`` for the profile's ``size_key`` iterations (a key holding None keeps
-    the config's own schedule); the last checkpoint becomes ``<work_dir>/final.pth``."""
+    the config's own schedule); the last checkpoint becomes ``<work_dir>/final.pth``.
+    With ``metrics_file``, the same runner then tests the final weights and writes the
+    metrics there as JSON."""
     iters = params['size'][size_key]
     shutil.rmtree(work_dir, ignore_errors=True)
     sizes = [] if iters is None else [
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
         f'default_hooks.checkpoint.interval={iters}'
     ]
-    subset = [] if full_eval else eval_subset(params, ('val',))
-    train_tool.main([config, '--work-dir', work_dir,
-                     *cfg_options([*sizes, *subset, *extra_options])])
+    subset = [] if full_eval else eval_subset(params)
+    runner = train_tool.build_runner([config, '--work-dir', work_dir,
+                                      *cfg_options([*sizes, *subset, *extra_options])])
+    runner.train()
     if iters is None:
-        iters = Config.fromfile(config).train_cfg.max_iters
-    os.replace(osp.join(work_dir, f'iter_{iters}.pth'), osp.join(work_dir, 'final.pth'))
-
-
-def test(params, config, checkpoint, metrics_file, extra_options=(), full_eval=False):
-    """Test a checkpoint and write its metrics as JSON."""
-    subset = [] if full_eval else eval_subset(params, ('test',))
-    metrics = test_tool.main([config, checkpoint, '--work-dir',
-                              osp.join(osp.dirname(checkpoint), 'test'),
-                              *cfg_options([*subset, *extra_options])])
-    write_json(metrics_file, dict(config=config, checkpoint=checkpoint,
-                                  **{k: float(v) for k, v in metrics.items()}))
+        iters = runner.cfg.train_cfg.max_iters
+    final = osp.join(work_dir, 'final.pth')
+    os.replace(osp.join(work_dir, f'iter_{iters}.pth'), final)
+    if metrics_file is not None:
+        write_json(metrics_file, dict(config=config, checkpoint=final, **test_metrics(runner)))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='stage', required=True)
     sub.add_parser('proposals').add_argument('dataset')
+    sub.add_parser('backbone')
     sub.add_parser('pretrain').add_argument('method')
     p = sub.add_parser('train', help='any config, sized by the profile')
     p.add_argument('config')
     p.add_argument('work_dir')
     p.add_argument('size_key', help='the key of the profile that holds the iterations')
-    p = sub.add_parser('test', help='test a checkpoint, write metrics JSON')
-    p.add_argument('config')
-    p.add_argument('checkpoint')
-    p.add_argument('metrics_file')
-    for p in sub.choices['train'], sub.choices['test']:
-        p.add_argument('--cfg-options', nargs='*', default=[])
-        p.add_argument('--full-eval', action='store_true',
-                       help="never cut val/test to the profile's eval_images")
+    p.add_argument('--test-metrics', metavar='JSON',
+                   help='then test the final weights and write the metrics here')
+    p.add_argument('--cfg-options', nargs='*', default=[])
+    p.add_argument('--full-eval', action='store_true',
+                   help="never cut val/test to the profile's eval_images")
     p = sub.add_parser('finetune')
     p.add_argument('method')
     p.add_argument('fraction', type=float)
@@ -221,14 +276,13 @@ def main(argv=None):
     params = load_params()
     if args.stage == 'proposals':
         proposals(params, args.dataset)
+    elif args.stage == 'backbone':
+        backbone(params)
     elif args.stage == 'pretrain':
         pretrain(params, args.method)
     elif args.stage == 'train':
         train(params, args.config, args.work_dir, args.size_key, args.cfg_options,
-              args.full_eval)
-    elif args.stage == 'test':
-        test(params, args.config, args.checkpoint, args.metrics_file, args.cfg_options,
-             args.full_eval)
+              args.full_eval, args.test_metrics)
     else:
         finetune(params, args.method, args.fraction, args.seed)
 

@@ -72,16 +72,18 @@ def verdicts(summary, fractions):
     for f in fractions:
         if f not in summary['proseco']:
             continue
-        mean, std, _ = summary['proseco'][f]
+        mean, std, n = summary['proseco'][f]
         parts = []
         for other in ordered_methods(summary):
             if other == 'proseco' or f not in summary[other]:
                 continue
-            o_mean, o_std, _ = summary[other][f]
+            o_mean, o_std, o_n = summary[other][f]
             diff = mean - o_mean
             spread = max(std, o_std)
-            if spread == 0:
+            if min(n, o_n) < 2:
                 strength = 'a single seed, so no spread to compare with'
+            elif spread == 0:
+                strength = 'identical across seeds'
             elif abs(diff) > 2 * spread:
                 strength = f'{abs(diff) / spread:.1f}x the larger seed std, a clear gap'
             else:

@@ -1,7 +1,8 @@
 # Source detector for Foggy Cityscapes → Cityscapes at the paper's schedule (Supp. §6.4): SGD lr
 # 1e-3, batch 4, weight decay 5e-4, 100k iterations, ×0.1 at 50k and 70k, short side 600. The paper
 # uses R-50-C4 (Detectron2); this is mmdet's R-50-FPN, one of its Supp. Tab. S2 variants. Give
-# ImageNet weights with model.backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH).
+# ImageNet weights with model.backbone.init_cfg=dict(_delete_=True, type='Pretrained',
+# checkpoint=PATH).
 _base_ = [
     '../_base_/models/faster-rcnn_r50_fpn.py', '../_base_/datasets/cityscapes_detection-8cls.py',
     '../_base_/default_runtime.py'

@@ -1,7 +1,8 @@
 # ProSeCo at the paper's size: Deformable DETR R50 (300 queries, 6+6 layers) pretrained on
 # the unlabeled COCO train2017 images, 8 GPUs x 4 images, AdamW 2e-4, clip 0.1, 50 epochs.
 # The backbone is frozen as in the paper: give it ImageNet weights you have on disk,
-#   --cfg-options model.detector.backbone.init_cfg.type=Pretrained \
+#   --cfg-options model.detector.backbone.init_cfg._delete_=True \
+#       model.detector.backbone.init_cfg.type=Pretrained \
 #       model.detector.backbone.init_cfg.checkpoint=/path/to/resnet50.pth
 # or pretrain one with configs/selfsup/ (image-level SCE).
 _base_ = [

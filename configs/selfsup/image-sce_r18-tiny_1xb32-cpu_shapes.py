@@ -1,8 +1,9 @@
 # Image-level SCE pretraining of the CPU-size backbone on the unlabeled shapes pool: the
 # stand-in for the ImageNet backbone that ProSeCo freezes (none can be downloaded here).
 # Load the result into ProSeCo with
-#   model.detector.backbone.init_cfg=dict(type='Pretrained', prefix='student.backbone.',
-#                                         checkpoint='work_dirs/image-sce/iter_600.pth')
+#   model.detector.backbone.init_cfg=dict(_delete_=True, type='Pretrained',
+#       prefix='student.backbone.', checkpoint='work_dirs/image-sce/iter_600.pth')
+# (docs/proseco.md has the command line; tools/study_backbone_init.py compares the starts).
 _base_ = '../_base_/schedules/cpu_pretrain_iters.py'
 image_size = 96
 backbone = dict(

@@ -6,6 +6,7 @@ this. ``--show-dir`` paints predictions with the config's visualizer; ``--out`` 
 import argparse
 import os
 
+from mmdet.engine.hooks import DetVisualizationHook
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -38,6 +39,20 @@ def main(argv=None):
             raise ValueError(f'--out must be a .pkl file, got {args.out!r}')
         from mmdet.evaluation import DumpDetResults
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    return run_test(runner, paint=bool(args.show_dir))
+
+
+def run_test(runner, paint=False):
+    """``runner.test()``, painting the test images only if ``paint``.
+
+    mmdet's visualization hook paints *every* test image when its ``draw`` is on, which the
+    configs turn on for a few validation images; as in mmdet's test.py, only ``--show-dir``
+    paints test images.
+    """
+    if not paint:
+        for hook in runner.hooks:
+            if isinstance(hook, DetVisualizationHook):
+                hook.draw = False
     return runner.test()
 
 

@@ -25,7 +25,8 @@ def parse_args(argv=None):
     return parse_with_common_args(parser, argv)
 
 
-def main(argv=None):
+def build_runner(argv=None):
+    """The runner ``main`` trains: for drivers that go on to test it in the same process."""
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp:
@@ -39,8 +40,11 @@ def main(argv=None):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def main(argv=None):
+    build_runner(argv).train()
 
 
 if __name__ == '__main__':

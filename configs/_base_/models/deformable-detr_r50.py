@@ -1,7 +1,7 @@
 # Deformable DETR at the paper's size (Zhu et al.; DETReg and ProSeCo use it as is):
 # ResNet-50, 4 feature levels, 6 encoder + 6 decoder layers, 300 queries, hidden 256, FFN 1024.
 # The backbone starts from random weights: nothing can be downloaded here. Give your own
-# weights with model.backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH).
+# weights with model.backbone.init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=PATH).
 num_classes = 80
 model = dict(
     type='DeformableDETR',
