@@ -39,3 +39,13 @@ def test_one_seed_says_so_and_asks_for_more():
     sentences = verdicts(summary, [1])
     assert 'beats DETReg-style by 1.0 mAP (a single seed, so no spread' in sentences[0]
     assert 'add seeds' in sentences[1]
+
+
+def test_backbone_sentence_follows_params(tmp_path):
+    from tools.report import backbone_sentence
+    params = tmp_path / 'params.yaml'
+    params.write_text('backbone: {use: true, config: c.py, frozen: true}\n')
+    assert 'same backbone' in backbone_sentence(params)[0]
+    assert 'frozen during pretraining' in backbone_sentence(params)[0]
+    params.write_text('backbone: {use: false, config: c.py, frozen: true}\n')
+    assert backbone_sentence(params)[0].startswith('Every method starts from a random backbone')

@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 METHOD_ORDER = ('scratch', 'detreg', 'sce', 'proseco')
 METHOD_NAMES = dict(scratch='Random init (supervised only)', detreg='DETReg-style',
@@ -175,6 +176,22 @@ def baseline_table(metrics_dir):
             '| detector | config | bbox mAP | AP50 |', '|---|---|---|---|', *rows, '']
 
 
+def backbone_sentence(params_file):
+    """How the methods' backbone started (params.yaml ``backbone``), in words. Any change
+    there reruns the pretrainings, hence this report."""
+    if not osp.isfile(params_file):
+        return []
+    with open(params_file) as f:
+        backbone = yaml.safe_load(f).get('backbone', {})
+    if not backbone.get('use'):
+        return ['Every method starts from a random backbone, trained jointly during '
+                'pretraining.', '']
+    frozen = 'frozen during pretraining, ' if backbone.get('frozen') else ''
+    return [f"Every method, random init included, starts from the same backbone: image-level "
+            f"SCE on the unlabeled pool (`{backbone['config']}`, the `backbone` stage), "
+            f'{frozen}trained by fine-tuning. "Random init" is a random transformer on it.', '']
+
+
 def included(title, path, note=''):
     """A section made of a markdown table another stage wrote, if it exists."""
     if not osp.isfile(path):
@@ -188,6 +205,7 @@ def main(argv=None):
     parser.add_argument('--metrics', default='results/metrics')
     parser.add_argument('--work', default='work')
     parser.add_argument('--out', default='results')
+    parser.add_argument('--params', default='params.yaml')
     args = parser.parse_args(argv)
     runs = load_runs(args.metrics)
     fractions = sorted({r['fraction'] for r in runs})
@@ -204,7 +222,7 @@ def main(argv=None):
         '# Results', '',
         'Written by `tools/report.py` from the metrics files of one `dvc repro` '
         f'({len(runs)} fine-tuning runs). Test bbox mAP (%) as mean ± std over seeds; the '
-        'checkpoint of each run is chosen on val only.', '',
+        'checkpoint of each run is chosen on val only.', '', *backbone_sentence(args.params),
         '## Fine-tuning with few labels', '', table(summary, summary_ap50, fractions), '',
         '![mAP against labeled fraction](map_vs_fraction.png)', '',
         '## ProSeCo against the others', '', *verdicts(summary, fractions), '',
