@@ -29,6 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/i2i/attention-i2i_tiny_1xb4-cpu_deepforest-fog.py'
 
 
+def random_images(batch, crop):
+    return [torch.randint(0, 256, (3, *crop), dtype=torch.uint8) for _ in range(batch)]
+
+
 def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -56,8 +60,8 @@ def main() -> None:
     optim_cfg.pop('constructor')
     wrappers = I2IOptimWrapperConstructor(optim_cfg)(model)
     batch, crop = cfg.train_dataloader.batch_size, cfg.crop_size
-    images = lambda: [torch.randint(0, 256, (3, *crop), dtype=torch.uint8) for _ in range(batch)]
-    data = dict(inputs=dict(source=images(), target=images()), data_samples=None)
+    data = dict(inputs=dict(source=random_images(batch, crop), target=random_images(batch, crop)),
+                data_samples=None)
     results = {}
 
     rss = max_rss_mib()

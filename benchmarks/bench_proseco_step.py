@@ -78,8 +78,8 @@ def proseco_step_parts(model, images, data):
         s_embeds = head.embed(hidden[-1], online=True)
         s_pix = boxes_to_pixels(all_boxes[-1].detach(), shapes)
         t_pix = boxes_to_pixels(t_boxes, shapes)
-        return s_embeds, t_pix, head.proposal_assigner.match(s_embeds.detach(), s_pix,
-                                                              t_embeds, t_pix, shapes)
+        matched = head.proposal_assigner.match(s_embeds.detach(), s_pix, t_embeds, t_pix, shapes)
+        return s_embeds, t_pix, matched
 
     s_embeds, t_pix, matched = timer('proposal matching', matching)
     batch, num = t_embeds.shape[:2]

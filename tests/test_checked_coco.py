@@ -167,8 +167,8 @@ def test_missing_image_raises_data_error(tmp_path):
 @pytest.mark.parametrize('damage', ['truncated', 'text'])
 def test_corrupt_image_raises_data_error(tmp_path, backend, damage):
     path = tmp_path / 'broken.png'
-    _, png = cv2.imencode('.png', np.random.default_rng(0).integers(0, 255, (40, 40, 3),
-                                                                   dtype=np.uint8))
+    pixels = np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)
+    _, png = cv2.imencode('.png', pixels)
     path.write_bytes(png.tobytes()[:len(png) // 2] if damage == 'truncated' else b'a text')
     with pytest.raises(DataError, match='cannot be decoded') as info:
         load(path, imdecode_backend=backend)

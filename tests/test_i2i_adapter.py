@@ -30,8 +30,11 @@ def adapter_cfg(**overrides):
 
 def unpaired_batch(batch=2, size=32, seed=0):
     g = torch.Generator().manual_seed(seed)
-    images = lambda: [torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8)
-                      for _ in range(batch)]
+
+    def images():
+        return [torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8)
+                for _ in range(batch)]
+
     return dict(inputs=dict(source=images(), target=images()), data_samples=None)
 
 

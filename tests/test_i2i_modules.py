@@ -13,7 +13,8 @@ from mmproseco.models.losses import (GANLoss, LocalGlobalContrastiveLoss, PatchN
 
 def tiny_generator(**kwargs):
     torch.manual_seed(0)
-    generator = AttentionGuidedGenerator(base_channels=4, num_blocks=1, num_content_maps=3, **kwargs)
+    generator = AttentionGuidedGenerator(base_channels=4, num_blocks=1, num_content_maps=3,
+                                         **kwargs)
     generator.init_weights()
     return generator
 
@@ -142,9 +143,10 @@ def test_local_global_module_weights_layers_and_enqueues_as_ring_buffer():
     embeds = [[F.normalize(torch.randn(3, 4), dim=1) for _ in range(2)] for _ in range(4)]
     out = loss(*embeds)
     expected_ll = sum(
-        w * local_global_nce(embeds[0][l], embeds[1][l], embeds[2][l], embeds[3][l],
-                             loss.global_queue[l], loss.local_queue[l], 0.2)['ll']
-        for l, w in enumerate((0.1, 1.0)))
+        w * local_global_nce(embeds[0][layer], embeds[1][layer], embeds[2][layer],
+                             embeds[3][layer], loss.global_queue[layer], loss.local_queue[layer],
+                             0.2)['ll']
+        for layer, w in enumerate((0.1, 1.0)))
     torch.testing.assert_close(out['loss_lg_ll'], expected_ll)
     loss.enqueue(embeds[2], embeds[3])
     loss.enqueue(embeds[2], embeds[3])  # 6 keys into 5 slots: slot 0 is overwritten by key 2

@@ -10,8 +10,7 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.structures import InstanceData
 
 from mmproseco.models.embedders.crop_augment import (color_jitter, crop_boxes, grayscale,
-                                                      hsv_to_rgb, random_resized_rois,
-                                                      rgb_to_hsv)
+                                                     hsv_to_rgb, random_resized_rois, rgb_to_hsv)
 from mmproseco.models.embedders.crop_data_preprocessor import ObjectCropDataPreprocessor
 
 

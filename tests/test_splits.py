@@ -10,7 +10,8 @@ from tools.make_splits import main as make_splits, sample_image_ids
 
 
 def coco(num_images=200):
-    images = [dict(id=i, file_name=f'{i}.png', width=10, height=10) for i in range(1, num_images + 1)]
+    images = [dict(id=i, file_name=f'{i}.png', width=10, height=10)
+              for i in range(1, num_images + 1)]
     anns = [dict(id=i, image_id=1 + i % num_images, category_id=1, bbox=[0, 0, 2, 2], area=4,
                  iscrowd=0) for i in range(1, 3 * num_images)]
     return dict(images=images, annotations=anns, categories=[dict(id=1, name='a')])

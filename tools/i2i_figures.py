@@ -55,7 +55,8 @@ def main() -> None:
             translated = model.adapt_pixels(pixels)
             adapter_pre = model.adapter.data_preprocessor
             order = [2, 1, 0] if adapter_pre._channel_conversion else [0, 1, 2]
-            outputs = model.adapter.generator((pixels[:, order] - adapter_pre.mean) / adapter_pre.std)
+            normalized = (pixels[:, order] - adapter_pre.mean) / adapter_pre.std
+            outputs = model.adapter.generator(normalized)
         attention = outputs.get('attention')
         rows.append(dict(
             input=to_rgb(pixels[0]),

@@ -86,14 +86,16 @@ def main() -> None:
     if args.source_row in rows and args.oracle_row in rows:
         source, oracle = rows[args.source_row]['mAP'], rows[args.oracle_row]['mAP']
         for row in rows.values():
-            row['gap_closed'] = (row['mAP'] - source) / (oracle - source) if oracle != source else None
+            row['gap_closed'] = ((row['mAP'] - source) / (oracle - source)
+                                 if oracle != source else None)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2))
     columns = list(next(iter(rows.values())))
     lines = ['| method | ' + ' | '.join(columns) + ' |', '|---' * (len(columns) + 1) + '|']
     for name, row in rows.items():
-        cells = ['—' if row[c] is None else f'{row[c]:.3f}' if c == 'gap_closed' else f'{row[c]:.1f}'
+        cells = ['—' if row[c] is None else
+                 f'{row[c]:.3f}' if c == 'gap_closed' else f'{row[c]:.1f}'
                  for c in columns]
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     out.with_suffix('.md').write_text('\n'.join(lines) + '\n')

@@ -21,7 +21,8 @@ def main() -> None:
     images = [im for im in content['images'] if im.get('site') in args.sites]
     if not images:
         found = sorted({str(im.get('site')) for im in content['images']})
-        raise ValueError(f'{args.ann} has no image with site in {args.sites}; sites present: {found}')
+        raise ValueError(f'{args.ann} has no image with site in {args.sites}; '
+                         f'sites present: {found}')
     kept = {im['id'] for im in images}
     content['images'] = images
     content['annotations'] = [a for a in content.get('annotations', []) if a['image_id'] in kept]
