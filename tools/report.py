@@ -208,6 +208,11 @@ def main(argv=None):
     parser.add_argument('--params', default='params.yaml')
     args = parser.parse_args(argv)
     runs = load_runs(args.metrics)
+    if osp.isfile(args.params):  # metrics files of seeds or fractions since dropped stay behind
+        with open(args.params) as f:
+            split = yaml.safe_load(f).get('split', {})
+        runs = [r for r in runs if r['seed'] in split.get('seeds', [r['seed']])
+                and r['fraction'] in split.get('fractions', [r['fraction']])]
     fractions = sorted({r['fraction'] for r in runs})
     summary = summarize(runs, 'coco/bbox_mAP')
     summary_ap50 = summarize(runs, 'coco/bbox_mAP_50')
