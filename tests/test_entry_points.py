@@ -53,3 +53,25 @@ def test_export_keeps_the_student_and_drops_the_pretraining_heads():
     assert len(dropped) == 3
     with pytest.raises(ValueError, match='--source'):
         export_state_dict(state, 'nothing')
+
+
+def test_config_is_formatted_once_per_content(repo_root):
+    """The entry points' config gives mmengine's own text, formats it once, carries that
+    through the runner's deepcopy, and formats again after a change."""
+    import copy
+
+    from mmengine.config import Config
+
+    from mmproseco.tools.cli import load_config
+    path = f'{repo_root}/configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
+    cfg = load_config(path, work_dir='work_dirs/x')
+    plain = Config.fromfile(path)
+    plain.launcher, plain.work_dir = 'none', 'work_dirs/x'
+    text = cfg.pretty_text
+    assert text == plain.pretty_text
+    copied = copy.deepcopy(cfg)
+    assert copied.pretty_text is text  # the cached string, not a second yapf run
+    copied.train_cfg.max_iters = 7
+    assert 'max_iters=7' in copied.pretty_text
+    assert copied.pretty_text == Config(copied.to_dict(), filename=path).pretty_text
+    assert 'max_iters=7' not in cfg.pretty_text

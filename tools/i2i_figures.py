@@ -19,14 +19,14 @@ from mmdet.registry import DATASETS, MODELS
 from mmproseco.visualization import plot_loss_curves, plot_translation_grid
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir', help='training work dir (for loss curves)')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--num-images', type=int, default=3)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def to_rgb(pixels: torch.Tensor) -> np.ndarray:
@@ -34,8 +34,8 @@ def to_rgb(pixels: torch.Tensor) -> np.ndarray:
     return pixels.flip(0).permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = MODELS.build(cfg.model)

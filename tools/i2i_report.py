@@ -27,14 +27,14 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--ann-file', required=True, help='COCO json of the evaluated images')
     parser.add_argument('--row', action='append', required=True, metavar='NAME=PREDICTIONS.pkl')
     parser.add_argument('--source-row', default='Source')
     parser.add_argument('--oracle-row', default='Target oracle')
     parser.add_argument('--out', required=True, help='JSON output; a .md table is written beside')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def to_coco_results(predictions: List[dict], cat_ids: List[int]) -> List[dict]:
@@ -72,8 +72,8 @@ def ap50_per_class(coco: COCO, predictions: List[dict]) -> Dict[str, float]:
     return row
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO(args.ann_file)
     rows = {}

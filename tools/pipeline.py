@@ -8,6 +8,7 @@ writes its metrics as JSON.
     python tools/pipeline.py finetune proseco 5 0      # method, labeled %, seed; then test
     python tools/pipeline.py train CONFIG WORK_DIR i2i_detector_iters   # any config
     python tools/pipeline.py train CONFIG WORK_DIR baseline_iters --test-metrics OUT.json
+    python tools/pipeline.py i2i-eval                  # the I2I table and figures
 
 ``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to a
 few iterations, to check the graph end to end.
@@ -26,15 +27,20 @@ import yaml
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmproseco.tools import test as test_tool  # noqa: E402
 from mmproseco.tools import train as train_tool  # noqa: E402
 from mmproseco.tools.cli import load_config  # noqa: E402
 from mmproseco.tools.test import run_test  # noqa: E402
 from tools.export_pretrained import main as export_main  # noqa: E402
+from tools.i2i_figures import main as i2i_figures  # noqa: E402
+from tools.i2i_report import main as i2i_report  # noqa: E402
 from tools.make_splits import split_name  # noqa: E402
 from tools.selective_search import main as selective_search  # noqa: E402
 
 
 BACKBONE_CHECKPOINT = osp.join('work', 'backbone', 'detector.pth')
+I2I_WORK = osp.join('work', 'i2i', 'deepforest-fog')
+I2I_TEST_ANN = osp.join('work', 'fog', 'deepforest', 'annotations', 'test.json')
 
 
 def load_params(path='params.yaml'):
@@ -253,12 +259,38 @@ def train(params, config, work_dir, size_key, extra_options=(), full_eval=False,
         write_json(metrics_file, dict(config=config, checkpoint=final, **test_metrics(runner)))
 
 
+def i2i_eval(params):
+    """The I2I table: the clear-trained detector tested on the foggy test tiles raw
+    ("Source"), behind each adapter, and the target oracle, in one process; then the rows
+    scored with pycocotools and the translation figures."""
+    adapters, eval_dir = params['i2i']['adapters'], osp.join(I2I_WORK, 'eval')
+    runs = [  # row, config, training run, pickle name, options
+        ('Source', adapters['attention-i2i'], 'attention-i2i', 'source', ['model.translate=False']),
+        ('Translated', adapters['attention-i2i'], 'attention-i2i', 'translated', []),
+        ('CUT', adapters['cut'], 'cut', 'cut', []),
+        ('No local-global', adapters['attention-i2i-no-lg'], 'attention-i2i-no-lg', 'no-lg', []),
+        ('Target oracle', params['i2i']['oracle'], 'oracle', 'oracle', []),
+    ]
+    rows = []
+    for row, config, run, name, options in runs:
+        out = osp.join(eval_dir, f'{name}.pkl')
+        test_tool.main([config, osp.join(I2I_WORK, run, 'final.pth'), '--work-dir', eval_dir,
+                        '--out', out, *cfg_options(options)])
+        rows += ['--row', f'{row}={out}']
+    i2i_report(['--ann-file', I2I_TEST_ANN, *rows,
+                '--out', osp.join('results', 'metrics', 'i2i', 'deepforest-fog.json')])
+    i2i_figures([adapters['attention-i2i'], osp.join(I2I_WORK, 'attention-i2i', 'final.pth'),
+                 '--work-dir', osp.join(I2I_WORK, 'attention-i2i'),
+                 '--out-dir', osp.join('results', 'i2i')])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='stage', required=True)
     sub.add_parser('proposals').add_argument('dataset')
     sub.add_parser('backbone')
     sub.add_parser('pretrain').add_argument('method')
+    sub.add_parser('i2i-eval')
     p = sub.add_parser('train', help='any config, sized by the profile')
     p.add_argument('config')
     p.add_argument('work_dir')
@@ -280,6 +312,8 @@ def main(argv=None):
         backbone(params)
     elif args.stage == 'pretrain':
         pretrain(params, args.method)
+    elif args.stage == 'i2i-eval':
+        i2i_eval(params)
     elif args.stage == 'train':
         train(params, args.config, args.work_dir, args.size_key, args.cfg_options,
               args.full_eval, args.test_metrics)

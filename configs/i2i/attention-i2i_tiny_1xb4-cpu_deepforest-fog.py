@@ -19,6 +19,8 @@ model = dict(
     data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False, pad_size_divisor=32))
 
 max_iters = 300
+# endless: mmengine's iteration loop sleeps 2 s whenever a finite loader runs out
+train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
 lr = 2e-4  # CUT's rate; the paper's 1e-5 is too slow for a few-minute CPU run
 optim_wrapper = dict(
     constructor='I2IOptimWrapperConstructor',

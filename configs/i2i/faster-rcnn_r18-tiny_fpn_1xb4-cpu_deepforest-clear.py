@@ -4,4 +4,3 @@
 _base_ = '../faster_rcnn/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest.py'
 val_evaluator = dict(classwise=True)
 test_evaluator = dict(classwise=True)
-randomness = dict(seed=0)

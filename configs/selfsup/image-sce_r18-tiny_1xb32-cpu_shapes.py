@@ -42,7 +42,7 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),  # no 2-s pause at each epoch's end
     dataset=dict(
         type='CheckedCocoDataset',
         data_root='data/shapes/',
