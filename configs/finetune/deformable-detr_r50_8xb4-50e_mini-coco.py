@@ -3,18 +3,15 @@
 #   mim train mmproseco configs/finetune/<this file> --launcher pytorch --gpus 8 \
 #       --cfg-options load_from=work/pretrain/proseco/detector.pth \
 #       train_dataloader.dataset.ann_file=work/splits/coco/train@1pct_seed0.json
-# DETReg's recipe: a long schedule without an LR drop for the small fractions.
 _base_ = [
     '../_base_/models/deformable-detr_r50.py', '../_base_/datasets/coco_detection.py',
-    '../_base_/schedules/detr_50e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/detr_finetune_no-lr-drop.py'
 ]
 model = dict(bbox_head=dict(num_classes=80))
 train_dataloader = dict(
     batch_size=4,
     dataset=dict(data_root='', ann_file='work/splits/coco/train@1pct_seed0.json',
                  data_prefix=dict(img='data/coco/train2017/')))
-max_epochs = 2000  # 1 % of COCO is ~1,200 images: DETReg fine-tunes for many epochs
-train_cfg = dict(max_epochs=max_epochs, val_interval=50)
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True, begin=0, end=max_epochs)]
-default_hooks = dict(checkpoint=dict(interval=50, save_best='coco/bbox_mAP', rule='greater'))
-load_from = None
+# 1 % of COCO is ~1,200 images: DETReg fine-tunes for many epochs
+train_cfg = dict(max_epochs=2000, val_interval=50)
+default_hooks = dict(checkpoint=dict(interval=50))

@@ -1,5 +1,6 @@
 # Paper size, KITTI → Cityscapes: the frozen detector is trained on KITTI; Cityscapes images are
-# translated into the KITTI style (generator: Cityscapes, discriminator: KITTI); AP of car and person.
+# translated into the KITTI style (generator: Cityscapes, discriminator: KITTI); AP of car and
+# person.
 _base_ = './attention-i2i_resnet9_1xb1-400e_foggy-cityscapes.py'
 metainfo = dict(classes=('car', 'person'), palette=[(0, 0, 142), (220, 20, 60)])
 model = dict(

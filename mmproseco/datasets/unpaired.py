@@ -9,7 +9,8 @@ from mmengine.dataset import BaseDataset
 from mmdet.registry import DATASETS
 
 
-def load_coco_images(ann_file: str, img_dir: str, sites: Optional[Sequence[str]] = None) -> List[dict]:
+def load_coco_images(ann_file: str, img_dir: str,
+                     sites: Optional[Sequence[str]] = None) -> List[dict]:
     """Image entries of a COCO json, optionally only those whose ``site`` field is in ``sites``.
 
     Returns:

@@ -1,1 +1,2 @@
-from . import backbones, detectors, embedders, heads, i2i, losses, selfsup, task_modules  # noqa: F401
+from . import (backbones, detectors, embedders, heads, i2i, losses, selfsup,  # noqa: F401
+               task_modules)

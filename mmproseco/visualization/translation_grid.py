@@ -69,7 +69,8 @@ def plot_loss_curves(scalars_file: str, out_file: str,
                 if (keys is None and key.startswith('loss')) or (keys and key in keys):
                     series[key].append((record.get('iter', record.get('step')), value))
     if not series:
-        raise ValueError(f'{scalars_file} has no loss scalars; is it a training run\'s scalars.json?')
+        raise ValueError(f'{scalars_file} has no loss scalars; is it a training '
+                         'run\'s scalars.json?')
     fig, ax = plt.subplots(figsize=(7, 4))
     for key, points in sorted(series.items()):
         steps, values = zip(*points)

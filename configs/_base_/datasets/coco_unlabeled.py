@@ -14,7 +14,7 @@ proseco_pretrain_pipeline = [
     dict(type='RandomChoice',
          transforms=[[dict(type='RandomChoiceResize', scales=scales, keep_ratio=True)],
                      [dict(type='RandomChoiceResize', scales=[(400, 4200), (500, 4200),
-                                                             (600, 4200)], keep_ratio=True),
+                                                              (600, 4200)], keep_ratio=True),
                       dict(type='RandomCrop', crop_type='absolute_range', crop_size=(384, 600),
                            allow_negative_crop=True),
                       dict(type='RandomChoiceResize', scales=scales, keep_ratio=True)]]),

@@ -1,10 +1,10 @@
 """Synthetic fog with the Koschmieder model, as in Foggy Cityscapes (Sakaridis et al., 2018).
 
-``I = J·t + A·(1 − t)`` with transmission ``t = exp(−β·d)``: ``J`` is the clear image in [0, 1], ``d``
-the scene depth in metres, ``β`` the attenuation coefficient in 1/m (visibility ≈ 3/β) and ``A`` the
-atmospheric light. Two depth proxies are provided: a ground plane for forward-looking street photos
-and a constant slant range for nadir aerial tiles, where patchy haze comes instead from a β map
-modulated by low-frequency fractal noise.
+``I = J·t + A·(1 − t)`` with transmission ``t = exp(−β·d)``: ``J`` is the clear image in [0, 1],
+``d`` the scene depth in metres, ``β`` the attenuation coefficient in 1/m (visibility ≈ 3/β) and
+``A`` the atmospheric light. Two depth proxies are provided: a ground plane for forward-looking
+street photos and a constant slant range for nadir aerial tiles, where patchy haze comes instead
+from a β map modulated by low-frequency fractal noise.
 """
 from typing import Optional
 
@@ -18,8 +18,8 @@ from mmdet.registry import TRANSFORMS
 def plasma_noise(height: int, width: int, rng: np.random.Generator, octaves: int = 5) -> np.ndarray:
     """Low-frequency fractal noise in [0, 1].
 
-    Octave ``o`` is a uniform ``s×s`` grid (``s = 2**(o + 2)``) upsampled bicubically to the image size
-    and weighted by ``1 / 2**o``; the sum is rescaled to [0, 1].
+    Octave ``o`` is a uniform ``s×s`` grid (``s = 2**(o + 2)``) upsampled bicubically to the image
+    size and weighted by ``1 / 2**o``; the sum is rescaled to [0, 1].
 
     Returns:
         np.ndarray: (height, width) float64.

@@ -71,8 +71,9 @@ class AdaptedDetector(BaseDetector):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if getattr(self.data_preprocessor, '_enable_normalize', False):
-            raise ValueError('AdaptedDetector: data_preprocessor must not normalise (leave mean and '
-                             'std unset); the adapter and the detector normalise their own inputs')
+            raise ValueError('AdaptedDetector: data_preprocessor must not normalise (leave mean '
+                             'and std unset); the adapter and the detector normalise their own '
+                             'inputs')
         if isinstance(detector, str):
             detector = Config.fromfile(detector)['model']
         self.detector = MODELS.build(detector)

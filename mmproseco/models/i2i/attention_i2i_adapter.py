@@ -71,7 +71,8 @@ class AttentionI2IAdapter(BaseModel):
         stage_channels = self.generator.encoder.stage_channels
         bad = [i for i in nce_layers if not 0 <= i < len(stage_channels)]
         if not nce_layers or bad:
-            raise ValueError(f'nce_layers must be non-empty indices in [0, {len(stage_channels) - 1}]'
+            raise ValueError(f'nce_layers must be non-empty indices in '
+                             f'[0, {len(stage_channels) - 1}]'
                              f' for this encoder, got {tuple(nce_layers)}')
         self.nce_layers = tuple(nce_layers)
         self.nce_idt = nce_idt
@@ -92,10 +93,11 @@ class AttentionI2IAdapter(BaseModel):
         self.views = MODELS.build(cfg.pop('views', dict(type='ContrastiveViews')))
         in_channels = [self.generator.encoder.stage_channels[LOCAL_GLOBAL_ENCODER_STAGE],
                        *self.generator.attention_generator.layer_channels]
-        self.local_global_loss = MODELS.build(cfg.pop('loss', dict(type='LocalGlobalContrastiveLoss')))
+        self.local_global_loss = MODELS.build(
+            cfg.pop('loss', dict(type='LocalGlobalContrastiveLoss')))
         if len(self.local_global_loss.layer_weights) != len(in_channels):
-            raise ValueError(f'local_global.loss.layer_weights needs {len(in_channels)} values (E_B '
-                             f'c256 + {len(in_channels) - 1} G_A layers), got '
+            raise ValueError(f'local_global.loss.layer_weights needs {len(in_channels)} values '
+                             f'(E_B c256 + {len(in_channels) - 1} G_A layers), got '
                              f'{self.local_global_loss.layer_weights}')
         self.projector = MODELS.build(
             dict(type='LocalGlobalProjector', in_channels=in_channels,
@@ -103,7 +105,8 @@ class AttentionI2IAdapter(BaseModel):
         if cfg:
             raise ValueError(f'unknown local_global keys: {sorted(cfg)}')
         # mmengine's EMA momentum is the weight of the *new* value.
-        self.momentum_branch = ExponentialMovingAverage(self._online_branch(), momentum=1 - momentum)
+        self.momentum_branch = ExponentialMovingAverage(self._online_branch(),
+                                                        momentum=1 - momentum)
         # The copy is already in sync; without this mmengine's first update would copy the online
         # weights instead of averaging them.
         self.momentum_branch.steps.fill_(1)
@@ -133,8 +136,8 @@ class AttentionI2IAdapter(BaseModel):
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor') -> Tensor:
         if mode != 'tensor':
-            raise ValueError(f"AttentionI2IAdapter supports mode='tensor' only, got {mode!r}: it is "
-                             'trained by train_step and evaluated inside AdaptedDetector')
+            raise ValueError(f"AttentionI2IAdapter supports mode='tensor' only, got {mode!r}: it "
+                             'is trained by train_step and evaluated inside AdaptedDetector')
         return self.translate(inputs)
 
     def _nce_losses(self, real: Tensor, results: dict, num_target: int) -> Dict[str, Tensor]:

@@ -78,7 +78,8 @@ class ContrastiveViews:
                  gray_prob: float = 0.2,
                  grid: int = 4) -> None:
         if not 0 < min_crop_area <= 1:
-            raise ValueError(f'ContrastiveViews: min_crop_area must be in (0, 1], got {min_crop_area}')
+            raise ValueError('ContrastiveViews: min_crop_area must be in (0, 1], '
+                             f'got {min_crop_area}')
         if grid < 1:
             raise ValueError(f'ContrastiveViews: grid must be >= 1, got {grid}')
         self.min_crop_area = min_crop_area
@@ -123,7 +124,8 @@ class ContrastiveViews:
         return torch.where(chosen, transformed, images)
 
     def __call__(self, images: Tensor) -> Tuple[Tensor, Tensor]:
-        """(B, 3, H, W) in [-1, 1] → view (B, 3, H, W) and its patches (B·grid², 3, H/grid, W/grid)."""
+        """(B, 3, H, W) in [-1, 1] → view (B, 3, H, W) and its patches
+        (B·grid², 3, H/grid, W/grid)."""
         with torch.no_grad():
             view = self._crop(images)
             view = self._apply_where(view, view.flip(-1), self.flip_prob)

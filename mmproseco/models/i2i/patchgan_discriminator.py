@@ -7,8 +7,9 @@ from mmdet.registry import MODELS
 
 @MODELS.register_module()
 class PatchGANDiscriminator(BaseModule):
-    """``c{C}-s2-k4`` (no norm), ``num_layers − 1`` more ``s2-k4`` convs doubling the width (max 8C),
-    a ``s1-k4`` conv, then a 1-channel ``s1-k4`` conv; InstanceNorm and LeakyReLU(0.2) between.
+    """``c{C}-s2-k4`` (no norm), ``num_layers − 1`` more ``s2-k4`` convs doubling the width
+    (max 8C), a ``s1-k4`` conv, then a 1-channel ``s1-k4`` conv; InstanceNorm and LeakyReLU(0.2)
+    between.
 
     Output: (B, 1, ≈H/2**num_layers − 2, ≈W/2**num_layers − 2) real/fake logits, one per patch.
 

@@ -26,8 +26,8 @@ class ResnetBlock(nn.Module):
 class ResnetEncoder(BaseModule):
     """E_B: ``c{C}-s1-k7``, two ``s2-k3`` down-convolutions, ``num_blocks`` residual blocks.
 
-    The paper writes the first conv with stride 2, which the two ×2 decoders cannot undo; stride 1 is
-    used, as in CUT and AttentionGAN. Every conv is followed by InstanceNorm + ReLU.
+    The paper writes the first conv with stride 2, which the two ×2 decoders cannot undo; stride 1
+    is used, as in CUT and AttentionGAN. Every conv is followed by InstanceNorm + ReLU.
 
     The forward pass returns every stage, which the PatchNCE and local-global losses tap by index:
     ``0`` input (3×H×W), ``1`` stem (C×H×W), ``2`` down1 (2C×H/2), ``3`` down2 (4C×H/4), ``3 + k``

@@ -32,7 +32,8 @@ class UpsamplingDecoder(BaseModule):
         for width in channels:
             layers.append(
                 nn.Sequential(
-                    nn.ConvTranspose2d(in_channels, width, 3, stride=2, padding=1, output_padding=1),
+                    nn.ConvTranspose2d(in_channels, width, 3, stride=2, padding=1,
+                                       output_padding=1),
                     nn.InstanceNorm2d(width), nn.ReLU(inplace=True)))
             in_channels = width
         layers.append(

@@ -1,4 +1,5 @@
-"""Adversarial loss of the translator: LSGAN (CUT's default) or the vanilla log-loss (paper Eq. 3)."""
+"""Adversarial loss of the translator: LSGAN (CUT's default) or the vanilla log-loss
+(paper Eq. 3)."""
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -11,7 +12,8 @@ GAN_MODES = ('lsgan', 'vanilla')
 def gan_loss(logits: Tensor, target_is_real: bool, gan_mode: str = 'lsgan') -> Tensor:
     """Mean adversarial loss of discriminator outputs against an all-real or all-fake target.
 
-    ``lsgan``: ``mean((D − y)²)``; ``vanilla``: ``BCE(sigmoid(D), y)``, with ``y`` 1 for real, 0 for fake.
+    ``lsgan``: ``mean((D − y)²)``; ``vanilla``: ``BCE(sigmoid(D), y)``, with ``y`` 1 for real, 0 for
+    fake.
 
     Args:
         logits (Tensor): (B, 1, h, w) PatchGAN outputs (any shape works).

@@ -81,9 +81,11 @@ class LocalGlobalContrastiveLoss(nn.Module):
                  loss_weight: float = 1.0) -> None:
         super().__init__()
         if queue_size < 1:
-            raise ValueError(f'LocalGlobalContrastiveLoss: queue_size must be >= 1, got {queue_size}')
+            raise ValueError('LocalGlobalContrastiveLoss: queue_size must be >= 1, '
+                             f'got {queue_size}')
         if temperature <= 0:
-            raise ValueError(f'LocalGlobalContrastiveLoss: temperature must be > 0, got {temperature}')
+            raise ValueError('LocalGlobalContrastiveLoss: temperature must be > 0, '
+                             f'got {temperature}')
         self.layer_weights = tuple(layer_weights)
         self.temperature = temperature
         self.loss_weight = loss_weight
