@@ -2,6 +2,10 @@
 batch and machine, measured in the same run, with the ProSeCo step broken down.
 
     PYTHONPATH=. python benchmarks/bench_proseco_step.py [--batch 8] [--size 128] [--queries N]
+        [--model cpu|paper]
+
+``--model paper`` times the paper-size detector (R50, 300 queries, 6+6 layers, 256-d) of
+the COCO configs instead of the CPU-size one (half-width R18, 50 queries, 2+2 layers).
 
 Prints JSON. The breakdown re-runs the pieces of ``ProSeCo.loss`` with timers around them;
 their sum matches the timed whole step within noise.
@@ -22,8 +26,12 @@ import mmproseco  # noqa: F401
 from mmproseco.models.heads.locsce_head import boxes_to_pixels
 from benchmarks.timing import median_seconds  # noqa: E402
 
-PROSECO = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
-SUPERVISED = 'configs/deformable_detr/deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
+CONFIGS = {  # model size: (ProSeCo config, supervised config of the same detector)
+    'cpu': ('configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py',
+            'configs/deformable_detr/deformable-detr_r18-tiny_1xb8-cpu_shapes.py'),
+    'paper': ('configs/proseco/proseco_deformable-detr_r50_8xb4-50e_coco.py',
+              'configs/deformable_detr/deformable-detr_r50_16xb2-50e_shapes.py'),
+}
 
 
 def samples(batch, size, boxes=30, labels=1):
@@ -101,10 +109,11 @@ def main():
     parser.add_argument('--queries', type=int, default=None,
                         help='override num_queries of both models (the CPU configs use 50)')
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--model', choices=sorted(CONFIGS), default='cpu')
     args = parser.parse_args()
     init_default_scope('mmdet')
     torch.manual_seed(0)
-    proseco_cfg, supervised_cfg = Config.fromfile(PROSECO), Config.fromfile(SUPERVISED)
+    proseco_cfg, supervised_cfg = (Config.fromfile(path) for path in CONFIGS[args.model])
     if args.queries:
         proseco_cfg.model.detector.num_queries = args.queries
         supervised_cfg.model.num_queries = args.queries
@@ -130,7 +139,7 @@ def main():
     runs = [proseco_step_parts(proseco, images, ss_boxes) for _ in range(args.repeats)]
     parts = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     result = dict(
-        batch=args.batch, size=args.size, queries=proseco.student.num_queries,
+        model=args.model, batch=args.batch, size=args.size, queries=proseco.student.num_queries,
         threads=torch.get_num_threads(), proseco_step_s=round(t_proseco, 4),
         supervised_step_s=round(t_supervised, 4), ratio=round(t_proseco / t_supervised, 3),
         breakdown_s={k: round(v, 4) for k, v in parts.items()},
