@@ -7,6 +7,8 @@ from mmengine.registry import init_default_scope
 
 import mmproseco  # noqa: F401
 
+IMAGE_SCE_CONFIG = 'configs/selfsup/image-sce_r18-tiny_1xb32-cpu_shapes.py'
+
 
 def sce_reference(q, k, coeff=0.5, temp=0.1, temp_m=0.07):
     """eztorch's compute_sce_loss with use_keys=True (self entry masked), in a loop."""
@@ -21,7 +23,7 @@ def sce_reference(q, k, coeff=0.5, temp=0.1, temp_m=0.07):
 
 def test_image_sce_loss_and_gradients(repo_root):
     init_default_scope('mmdet')
-    cfg = Config.fromfile(f'{repo_root}/configs/selfsup/image-sce_r18-tiny_1xb32-cpu_shapes.py')
+    cfg = Config.fromfile(f'{repo_root}/{IMAGE_SCE_CONFIG}')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()
     teacher_view, student_view = torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)
@@ -41,7 +43,7 @@ def test_image_sce_backbone_starts_proseco_frozen(repo_root, tmp_path):
     student and teacher start from ImageSCE's student backbone, which stays frozen."""
     from mmproseco.tools.cli import load_config
     from mmproseco.tools.train import parse_args
-    from tools.study_backbone_init import IMAGE_SCE_CONFIG, arm_options
+    from tools.study_backbone_init import arm_options
     init_default_scope('mmdet')
     torch.manual_seed(0)
     image_sce = MODELS.build(Config.fromfile(f'{repo_root}/{IMAGE_SCE_CONFIG}').model)

@@ -42,10 +42,12 @@ def test_one_seed_says_so_and_asks_for_more():
 
 
 def test_backbone_sentence_follows_params(tmp_path):
-    from tools.report import backbone_sentence
-    params = tmp_path / 'params.yaml'
-    params.write_text('backbone: {use: true, config: c.py, frozen: true}\n')
+    from tools.report import backbone_sentence, read_params
+    path = tmp_path / 'params.yaml'
+    path.write_text('backbone: {use: true, config: c.py, frozen: true}\n')
+    params = read_params(path)
     assert 'same backbone' in backbone_sentence(params)[0]
     assert 'frozen during pretraining' in backbone_sentence(params)[0]
-    params.write_text('backbone: {use: false, config: c.py, frozen: true}\n')
+    path.write_text('backbone: {use: false, config: c.py, frozen: true}\n')
+    params = read_params(path)
     assert backbone_sentence(params)[0].startswith('Every method starts from a random backbone')

@@ -176,13 +176,20 @@ def baseline_table(metrics_dir):
             '| detector | config | bbox mAP | AP50 |', '|---|---|---|---|', *rows, '']
 
 
-def backbone_sentence(params_file):
+def read_params(path):
+    """params.yaml as a dict; {} if there is none (the report then keeps every run)."""
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def backbone_sentence(params):
     """How the methods' backbone started (params.yaml ``backbone``), in words. Any change
     there reruns the pretrainings, hence this report."""
-    if not osp.isfile(params_file):
+    if 'backbone' not in params:
         return []
-    with open(params_file) as f:
-        backbone = yaml.safe_load(f).get('backbone', {})
+    backbone = params['backbone']
     if not backbone.get('use'):
         return ['Every method starts from a random backbone, trained jointly during '
                 'pretraining.', '']
@@ -207,12 +214,12 @@ def main(argv=None):
     parser.add_argument('--out', default='results')
     parser.add_argument('--params', default='params.yaml')
     args = parser.parse_args(argv)
+    params = read_params(args.params)
     runs = load_runs(args.metrics)
-    if osp.isfile(args.params):  # metrics files of seeds or fractions since dropped stay behind
-        with open(args.params) as f:
-            split = yaml.safe_load(f).get('split', {})
-        runs = [r for r in runs if r['seed'] in split.get('seeds', [r['seed']])
-                and r['fraction'] in split.get('fractions', [r['fraction']])]
+    if 'split' in params:  # metrics files of seeds or fractions since dropped stay behind
+        split = params['split']
+        runs = [r for r in runs
+                if r['seed'] in split['seeds'] and r['fraction'] in split['fractions']]
     fractions = sorted({r['fraction'] for r in runs})
     summary = summarize(runs, 'coco/bbox_mAP')
     summary_ap50 = summarize(runs, 'coco/bbox_mAP_50')
@@ -227,7 +234,7 @@ def main(argv=None):
         '# Results', '',
         'Written by `tools/report.py` from the metrics files of one `dvc repro` '
         f'({len(runs)} fine-tuning runs). Test bbox mAP (%) as mean ± std over seeds; the '
-        'checkpoint of each run is chosen on val only.', '', *backbone_sentence(args.params),
+        'checkpoint of each run is chosen on val only.', '', *backbone_sentence(params),
         '## Fine-tuning with few labels', '', table(summary, summary_ap50, fractions), '',
         '![mAP against labeled fraction](map_vs_fraction.png)', '',
         '## ProSeCo against the others', '', *verdicts(summary, fractions), '',

@@ -9,7 +9,7 @@ the checkpoint chosen on val, and writes a table (docs/proseco.md quotes it):
 - ``joint``: a random backbone, trained with the transformer during ProSeCo;
 - ``frozen-random``: a random backbone, frozen (the paper's recipe without its weights);
 - ``frozen-image-sce``: the backbone of image-level SCE on the same pool
-  (configs/selfsup/image-sce_r18-tiny_1xb32-cpu_shapes.py), frozen;
+  (params.yaml ``backbone.config``), frozen;
 - ``joint-image-sce``: the same start, then trained jointly.
 
 Iterations come from the active profile of params.yaml, as in ``dvc repro``; it needs the
@@ -28,7 +28,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from tools.pipeline import (finetune_run, load_params, pretrain_run,  # noqa: E402
                             pretrained_backbone_options, write_json)
 
-IMAGE_SCE_CONFIG = 'configs/selfsup/image-sce_r18-tiny_1xb32-cpu_shapes.py'
 ARMS = {
     'joint': dict(freeze=False, image_sce=False),
     'frozen-random': dict(freeze=True, image_sce=False),
@@ -78,8 +77,8 @@ def main(argv=None):
     needs_image_sce = any(ARMS[arm]['image_sce'] for arm in args.arms)
     if needs_image_sce and (args.fresh or not osp.isfile(image_sce_checkpoint)):
         # keep the whole ImageSCE model: the arms load its student's backbone
-        pretrain_run(IMAGE_SCE_CONFIG, osp.dirname(image_sce_checkpoint), args.image_sce_iters,
-                     seed, source='')
+        pretrain_run(params['backbone']['config'], osp.dirname(image_sce_checkpoint),
+                     args.image_sce_iters, seed, source='')
     rows = {}
     for arm in args.arms:
         work_dir = osp.join(args.work_dir, arm)
