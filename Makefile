@@ -5,7 +5,6 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export DVC_NO_ANALYTICS := 1
-export TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD := 1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 # The stages run this checkout's code, even before it is reinstalled.
 export PYTHONPATH := $(CURDIR)

@@ -5,7 +5,6 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 os.environ.setdefault('DVC_NO_ANALYTICS', '1')
-os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 
 
 @pytest.fixture(scope='session')

@@ -8,6 +8,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # torch.load(..., weights_only=True) reads the checkpoints (no pickled mmengine objects)
+    weights_only_checkpoint=dict(type='WeightsOnlyCheckpointHook'),
     # Paints predictions on every `interval`-th validation image at each validation, i.e.
     # at each checkpoint; the PNGs land in <work_dir>/<timestamp>/vis_data/vis_image/.
     visualization=dict(type='DetVisualizationHook', draw=True, interval=50, score_thr=0.3))

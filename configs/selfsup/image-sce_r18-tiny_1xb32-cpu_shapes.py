@@ -4,7 +4,9 @@
 #   model.detector.backbone.init_cfg=dict(_delete_=True, type='Pretrained',
 #       prefix='student.backbone.', checkpoint='work_dirs/image-sce/iter_600.pth')
 # (docs/proseco.md has the command line; tools/study_backbone_init.py compares the starts).
-_base_ = '../_base_/schedules/cpu_pretrain_iters.py'
+_base_ = [
+    '../_base_/schedules/cpu_pretrain_iters.py', '../_base_/datasets/sce_photometric.py'
+]
 image_size = 96
 backbone = dict(
     type='ResNet', depth=18, base_channels=32, num_stages=4, out_indices=(1, 2, 3),
@@ -29,15 +31,6 @@ crop = [
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
 ]
-student_photometric = [
-    dict(type='RandomApply', prob=0.8,
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
-                          hue=0.1)]),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.299)),
-    dict(type='RandomApply', prob=0.5,
-         transforms=[dict(type='RandomGaussianBlur', kernel_size=23, sigma_range=(0.1, 2.0))]),
-]
 train_dataloader = dict(
     batch_size=32,
     num_workers=2,
@@ -53,7 +46,7 @@ train_dataloader = dict(
             dict(type='LoadImageChecked'),
             dict(type='MultiBranch', branch_field=['teacher', 'student'],
                  teacher=[*crop, dict(type='PackDetInputs')],
-                 student=[*crop, *student_photometric, dict(type='PackDetInputs')]),
+                 student=[*crop, *_base_.student_photometric, dict(type='PackDetInputs')]),
         ]))
 optim_wrapper = dict(paramwise_cfg=None)
 custom_hooks = [dict(type='TeacherEMAHook', momentum=0.99, momentum_schedule='cosine')]

@@ -5,21 +5,12 @@
 #       --img-dir data/deepforest/images --out work/proposals/deepforest
 # Views: every geometric transform runs once before MultiBranch, so both views share the boxes,
 # `img_shape` and flip (x'' = t2(t1(x))); only the student branch gets SCE's photometric t2.
+_base_ = './sce_photometric.py'
 dataset_type = 'UnlabeledDetDataset'
 data_root = 'data/deepforest/'
 image_size = 256  # CPU default; the tiles are 400 px
 num_proposals = 30  # K random Selective Search boxes per image and iteration (DETReg max_prop)
 
-student_photometric = [
-    dict(type='RandomApply', prob=0.8,
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
-                          hue=0.1)]),
-    # ITU-R 601 luma weights in BGR order.
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.299)),
-    dict(type='RandomApply', prob=0.5,
-         transforms=[dict(type='RandomGaussianBlur', kernel_size=23, sigma_range=(0.1, 2.0))]),
-]
 proseco_pretrain_pipeline = [
     dict(type='LoadImageChecked'),  # LoadImageFromFile with clear errors, always BGR
     dict(type='SampleProposals', num_proposals=num_proposals),
@@ -27,7 +18,7 @@ proseco_pretrain_pipeline = [
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
     dict(type='MultiBranch', branch_field=['teacher', 'student'],
          teacher=[dict(type='PackDetInputs')],
-         student=[*student_photometric, dict(type='PackDetInputs')]),
+         student=[*_base_.student_photometric, dict(type='PackDetInputs')]),
 ]
 train_dataloader = dict(
     batch_size=4,

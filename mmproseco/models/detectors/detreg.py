@@ -8,6 +8,8 @@ from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from torch import Tensor
 
+from ..utils.frozen_backbone import check_frozen_backbone_has_weights
+
 
 @MODELS.register_module()
 class DETReg(DeformableDETR):
@@ -25,6 +27,11 @@ class DETReg(DeformableDETR):
     """
 
     def __init__(self, *args, target_level: int = 0, target_roi_size: int = 4, **kwargs):
+        backbone = kwargs['backbone']
+        if backbone.get('frozen_stages', -1) >= backbone.get('num_stages', 4):
+            check_frozen_backbone_has_weights(backbone.get('init_cfg'),
+                                              'model.backbone.frozen_stages',
+                                              'model.backbone')
         super().__init__(*args, **kwargs)
         self.target_level = target_level
         self.target_roi_size = target_roi_size
