@@ -95,9 +95,13 @@ def test_contrast_matches_the_hand_assembled_loss(model):
     assert torch.allclose(losses['loss_contrast'], expected)
 
 
-def test_frozen_backbone_gets_no_gradient(repo_root):
+def test_frozen_backbone_gets_no_gradient(repo_root, tmp_path):
     init_default_scope('mmdet')
     cfg = Config.fromfile(f'{repo_root}/{CONFIG}')
+    # A frozen backbone must come with weights (a random one is refused at build time).
+    weights = tmp_path / 'backbone.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model.detector.backbone).state_dict()), weights)
+    cfg.model.detector.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(weights))
     cfg.model.freeze_backbone = True
     cfg.model.detector.num_queries = 8
     model = MODELS.build(cfg.model).train()

@@ -72,7 +72,8 @@ def run_training(work_dir, max_iters, resume=False, **hook_cfg):
         custom_hooks=[dict(type='TeacherEMAHook', **hook_cfg)],
         default_hooks=dict(
             checkpoint=dict(type='CheckpointHook', interval=2,
-                            by_epoch=False)),
+                            by_epoch=False),
+            weights_only_checkpoint=dict(type='WeightsOnlyCheckpointHook')),
         default_scope='mmdet',
         resume=resume,
         randomness=dict(seed=0))
@@ -174,7 +175,7 @@ def test_resume_is_bit_exact(tmp_path):
     first_half = run_training(tmp_path / 'split', max_iters=2, momentum=0.7)
     checkpoint = torch.load(
         tmp_path / 'split' / 'iter_2.pth', map_location='cpu',
-        weights_only=False)
+        weights_only=True)
     for name, value in teacher_state(first_half).items():
         assert torch.equal(checkpoint['state_dict'][f'teacher.{name}'], value)
 

@@ -9,6 +9,8 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
+from ..utils import check_frozen_backbone_has_weights
+
 
 @MODELS.register_module()
 class ProSeCo(BaseDetector):
@@ -39,6 +41,9 @@ class ProSeCo(BaseDetector):
                  freeze_backbone: bool = True,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
+        if freeze_backbone:
+            check_frozen_backbone_has_weights(detector['backbone'].get('init_cfg'),
+                                              'model.freeze_backbone', 'model.detector.backbone')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = MODELS.build(copy.deepcopy(detector))
         self.teacher = MODELS.build(copy.deepcopy(detector))
