@@ -11,14 +11,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers LocSCELoss)
 from mmproseco.models.losses.locsce import LocSCELoss, locsce_positive_mask
 from mmproseco.models.losses.sce import sce_targets
 
 PROSECO_CONFIG = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
+SCE_CONFIG = 'configs/proseco/sce_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
 
 
 def make_inputs(num_images=3, per_image=5, dim=8, seed=0, dtype=torch.double):
@@ -337,3 +340,63 @@ def test_matched_positive_set_is_sce_even_with_duplicate_boxes():
     torch.testing.assert_close(sce(student, teacher, boxes, image_ids, matched), expected,
                                rtol=1e-12, atol=1e-12)
 
+
+def xyxy_to_normalized_cxcywh(boxes, size):
+    boxes = np.asarray(boxes, dtype=np.float64) / size
+    return np.concatenate([(boxes[..., :2] + boxes[..., 2:]) / 2,
+                           boxes[..., 2:] - boxes[..., :2]], axis=-1)
+
+
+@pytest.mark.parametrize('config', [PROSECO_CONFIG, SCE_CONFIG])
+def test_head_logs_positives_per_query_and_matched_cosine(repo_root, config):
+    """The head's mean |P(i)| against a count over the teacher boxes alone.
+
+    Matching is a bijection of each image's queries onto its proposals (T = N), so
+    sum_i |P(i)| = sum over images of sum_j |{k : IoU(b_j, b_k) >= delta}|, whatever
+    the Hungarian matching picks. With one shared teacher embedding u, the matched
+    cosine is the mean of q_i . u, also independent of the matching.
+    """
+    size, num_queries = 64, 4
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{repo_root}/{config}')
+    cfg.model.detector.num_queries = num_queries
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).train()
+    head = model.student.bbox_head
+    # Image 0: b0, its duplicate b1 and b2 (IoU 0.625 with both), and a separate b3;
+    # image 1: four separate boxes.
+    pixel_boxes = [[[0, 0, 32, 32], [0, 0, 32, 32], [0, 0, 32, 20], [40, 40, 60, 60]],
+                   [[0, 0, 10, 10], [20, 20, 30, 30], [40, 0, 60, 20], [0, 40, 20, 60]]]
+    delta = head.loss_contrast.pos_iou_thr
+    if head.loss_contrast.positive_set == 'matched':
+        expected_count = 8  # one positive per query
+    else:
+        expected_count = sum(iou_numpy(b, c) >= delta for image in pixel_boxes
+                             for b in image for c in image)
+        assert expected_count == 10 + 4  # image 0: 3 + 3 + 3 + 1, image 1: 1 each
+    teacher_boxes = torch.tensor(xyxy_to_normalized_cxcywh(pixel_boxes, size),
+                                 dtype=torch.float32)
+    u = F.normalize(torch.randn(head.proj_channels), dim=0)
+    teacher_embeds = u.expand(2, num_queries, -1).contiguous()
+
+    samples = []
+    for _ in range(2):
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(size, size), batch_input_shape=(size, size), ori_shape=(size, size),
+            scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(bboxes=torch.tensor([[4., 4., 30., 30.]]),
+                                           labels=torch.zeros(1, dtype=torch.long))
+        samples.append(sample)
+    with torch.no_grad():
+        hidden, references = model.query_states(model.student, torch.randn(2, 3, size, size),
+                                                samples)
+        losses = head.loss(hidden, references, samples, teacher_embeds, teacher_boxes)
+        student_embeds = head.embed(hidden[-1], online=True)
+    assert losses['positives_per_query'].item() == pytest.approx(expected_count / 8)
+    assert losses['matched_cos'].item() == pytest.approx(
+        (student_embeds @ u).mean().item(), abs=1e-6)
+    # mmengine logs both and leaves them out of the loss it back-propagates.
+    total, log_vars = model.parse_losses(losses)
+    assert {'positives_per_query', 'matched_cos'} <= set(log_vars)
+    torch.testing.assert_close(total, sum(
+        v.mean() for k, v in losses.items() if k not in ('positives_per_query', 'matched_cos')))
