@@ -28,7 +28,9 @@ def locsce_positive_mask(teacher_boxes: Tensor, teacher_image_ids: Tensor,
     Teacher proposal k is a positive of query i when it belongs to the same image as the
     matched proposal ``matched_teacher[i]`` and their boxes overlap with IoU >=
     ``pos_iou_thr``; the matched proposal itself is always positive, even a zero-area box
-    (IoU 0 with itself).
+    (IoU 0 with itself). The IoU is computed for all (M, K) pairs, the size of the
+    similarity matrix the loss builds anyway: keeping to same-image blocks would need the
+    proposal counts per image on the host, a device sync at every step.
 
     Args:
         teacher_boxes (Tensor): Teacher proposal boxes, xyxy, shape (K, 4).
