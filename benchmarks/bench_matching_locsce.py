@@ -33,7 +33,7 @@ from mmdet.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers the modules)
-from mmproseco.models.losses.locsce import locsce_loss
+from mmproseco.models.losses.locsce import LocSCELoss
 from benchmarks.timing import median_seconds  # noqa: E402
 
 NUM_QUERIES = 300
@@ -74,7 +74,7 @@ def locsce_inputs(num_images: int):
 
 
 def locsce_step(inputs):
-    loss = locsce_loss(*inputs)
+    loss = LocSCELoss()(*inputs)
     loss.backward()
     inputs[0].grad = None
     return loss

@@ -11,11 +11,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers LocSCELoss)
-from mmproseco.models.losses.locsce import (LocSCELoss, locsce_loss,
-                                            locsce_positive_mask,
-                                            locsce_targets)
+from mmproseco.models.losses.locsce import LocSCELoss, locsce_positive_mask
+from mmproseco.models.losses.sce import sce_targets
+
+PROSECO_CONFIG = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
+SCE_CONFIG = 'configs/proseco/sce_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
 
 
 def make_inputs(num_images=3, per_image=5, dim=8, seed=0, dtype=torch.double):
@@ -67,6 +73,8 @@ def reference_locsce(student, teacher, boxes, image_ids, matched, delta,
                 positive[k] = 1.0
         masked = positive > 0 if teacher_mask == 'positives' else \
             np.arange(num_keys) == anchor
+        if masked.all():  # nothing left for the teacher: mask the anchor only
+            masked = np.arange(num_keys) == anchor
         teacher_logits = np.array(
             [np.dot(t[anchor], t[k]) / tau_m for k in range(num_keys)])
         exp = np.where(masked, 0.0,
@@ -84,6 +92,15 @@ def reference_locsce(student, teacher, boxes, image_ids, matched, delta,
                              logits.max())
         total -= float(np.dot(target, log_prob))
     return total / num_queries
+
+
+def locsce_targets(teacher, boxes, image_ids, matched, **options):
+    """The soft target of ``LocSCELoss(**options)``: SCE's over its positive sets."""
+    loss = LocSCELoss(**options)
+    return sce_targets(teacher, loss.positive_mask(boxes, image_ids, matched),
+                       matched, coeff=loss.coeff,
+                       teacher_temperature=loss.teacher_temperature,
+                       row_norm=loss.row_norm, teacher_mask=loss.teacher_mask)
 
 
 def eztorch_sce_in_batch(q, k, k_global, mask, coeff, temp, temp_m):
@@ -105,14 +122,13 @@ def test_matches_explicit_loop_reference(row_norm, teacher_mask):
     positives = locsce_positive_mask(inputs[2], inputs[3], inputs[4], 0.5)
     assert 0 < (positives.sum(1) > 1).sum() < len(positives), \
         'fixture must mix single and multiple positives'
-    loss = locsce_loss(
-        *inputs,
+    loss = LocSCELoss(
         pos_iou_thr=0.5,
         coeff=0.3,
         temperature=0.2,
         teacher_temperature=0.07,
         row_norm=row_norm,
-        teacher_mask=teacher_mask)
+        teacher_mask=teacher_mask)(*inputs)
     expected = reference_locsce(*inputs, 0.5, 0.3, 0.2, 0.07, row_norm,
                                 teacher_mask)
     assert loss.item() == pytest.approx(expected, rel=1e-9)
@@ -121,17 +137,12 @@ def test_matches_explicit_loop_reference(row_norm, teacher_mask):
 @pytest.mark.parametrize('row_norm', ['l1', 'none', 'mean'])
 def test_delta_one_equals_in_batch_sce(row_norm):
     student, teacher, boxes, image_ids, matched = make_inputs(seed=2)
-    loss = locsce_loss(
-        student,
-        teacher,
-        boxes,
-        image_ids,
-        matched,
+    loss = LocSCELoss(
         pos_iou_thr=1.0,
         coeff=0.5,
         temperature=0.1,
         teacher_temperature=0.07,
-        row_norm=row_norm)
+        row_norm=row_norm)(student, teacher, boxes, image_ids, matched)
     mask = F.one_hot(matched, len(teacher)).double()
     expected = eztorch_sce_in_batch(student, teacher[matched], teacher, mask,
                                     0.5, 0.1, 0.07)
@@ -140,9 +151,8 @@ def test_delta_one_equals_in_batch_sce(row_norm):
 
 def test_coeff_one_is_multi_positive_infonce():
     student, teacher, boxes, image_ids, matched = make_inputs(seed=3)
-    loss = locsce_loss(
-        student, teacher, boxes, image_ids, matched, coeff=1.0,
-        temperature=0.1)
+    loss = LocSCELoss(coeff=1.0, temperature=0.1)(
+        student, teacher, boxes, image_ids, matched)
     log_prob = F.log_softmax(student @ teacher.T / 0.1, dim=1)
     per_query = []
     for i in range(len(student)):
@@ -179,14 +189,15 @@ def test_invariant_to_joint_permutation():
     student, teacher, boxes, image_ids, matched = make_inputs(seed=5)
     # Non-contiguous, non-consecutive image ids exercise the block scatter.
     image_ids = image_ids * 7 + 3
-    loss = locsce_loss(student, teacher, boxes, image_ids, matched)
+    loss_fn = LocSCELoss()
+    loss = loss_fn(student, teacher, boxes, image_ids, matched)
     gen = torch.Generator().manual_seed(0)
     query_perm = torch.randperm(len(student), generator=gen)
     key_perm = torch.randperm(len(teacher), generator=gen)
     key_position = torch.argsort(key_perm)  # new index of every old key
-    permuted = locsce_loss(student[query_perm], teacher[key_perm],
-                           boxes[key_perm], image_ids[key_perm],
-                           key_position[matched[query_perm]])
+    permuted = loss_fn(student[query_perm], teacher[key_perm],
+                       boxes[key_perm], image_ids[key_perm],
+                       key_position[matched[query_perm]])
     torch.testing.assert_close(permuted, loss, rtol=1e-12, atol=1e-12)
 
 
@@ -195,7 +206,7 @@ def test_gradient_reaches_student_only():
     student.requires_grad_(True)
     teacher.requires_grad_(True)
     boxes.requires_grad_(True)
-    loss = locsce_loss(student, teacher, boxes, image_ids, matched)
+    loss = LocSCELoss()(student, teacher, boxes, image_ids, matched)
     loss.backward()
     assert student.grad is not None and student.grad.abs().sum() > 0
     assert teacher.grad is None and boxes.grad is None
@@ -246,13 +257,12 @@ def test_tiny_case_by_hand():
             row_norm=row_norm)
         torch.testing.assert_close(
             got_targets, torch.tensor(targets, dtype=torch.double))
-        loss = locsce_loss(
-            *tiny_case(),
+        loss = LocSCELoss(
             pos_iou_thr=0.5,
             coeff=0.5,
             temperature=1.0,
             teacher_temperature=1.0,
-            row_norm=row_norm)
+            row_norm=row_norm)(*tiny_case())
         assert loss.item() == pytest.approx(hand_loss(targets), rel=1e-12)
     # Just above the IoU of b0 and b1, rows 0 and 1 keep only the match.
     strict = locsce_positive_mask(*tiny_case()[2:], pos_iou_thr=0.51)
@@ -268,19 +278,41 @@ def test_tiny_case_by_hand():
     ('teacher_temperature', -1.0),
     ('row_norm', 'l2'),
     ('teacher_mask', 'all'),
+    ('positive_set', 'overlap'),
 ])
-def test_bad_config_raises(field, value):
+def test_bad_config_raises(repo_root, field, value):
     with pytest.raises(ValueError, match=field):
         MODELS.build(dict(type='LocSCELoss', **{field: value}))
-    with pytest.raises(ValueError, match=field):
-        locsce_loss(*make_inputs(), **{field: value})
+    # The options are checked once, when the model is built, not at every step.
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{repo_root}/{PROSECO_CONFIG}')
+    cfg.model.detector.bbox_head.loss_contrast[field] = value
+    with pytest.raises(ValueError, match=f'LocSCELoss: {field}'):
+        MODELS.build(cfg.model)
 
 
-def test_fully_masked_teacher_row_raises():
-    # One image, delta = 0: every proposal is a positive of every query.
-    inputs = make_inputs(num_images=1)
-    with pytest.raises(ValueError, match='fully masked'):
-        locsce_loss(*inputs, pos_iou_thr=0.0, teacher_mask='positives')
+def test_fully_masked_teacher_row_keeps_the_self_mask():
+    """With the positives masked, a query whose every key is a positive (one image,
+    a low delta) would leave the teacher distribution empty: it masks its own key only.
+    """
+    # One image; b1 and b2 overlap all four boxes with IoU >= 0.32, b0 and b3 do not
+    # (IoU(b0, b3) = 0.3).
+    boxes = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 9.], [0., 0., 10., 8.],
+                          [0., 0., 10., 3.]], dtype=torch.double)
+    image_ids = torch.zeros(4, dtype=torch.long)
+    matched = torch.tensor([0, 1, 2, 3, 1])
+    gen = torch.Generator().manual_seed(8)
+    student = F.normalize(torch.randn(5, 6, generator=gen, dtype=torch.double), dim=1)
+    teacher = F.normalize(torch.randn(4, 6, generator=gen, dtype=torch.double), dim=1)
+    inputs = student, teacher, boxes, image_ids, matched
+    full_rows = locsce_positive_mask(boxes, image_ids, matched, 0.32).all(dim=1)
+    assert full_rows.tolist() == [False, True, True, False, True]
+    for row_norm in ('l1', 'none', 'mean'):
+        loss = LocSCELoss(pos_iou_thr=0.32, teacher_mask='positives', row_norm=row_norm,
+                          temperature=0.2)(*inputs)
+        expected = reference_locsce(*inputs, 0.32, 0.5, 0.2, 0.07, row_norm, 'positives')
+        assert math.isfinite(loss.item())
+        assert loss.item() == pytest.approx(expected, rel=1e-9)
 
 
 def test_module_weight_and_gather_noop():
@@ -288,4 +320,83 @@ def test_module_weight_and_gather_noop():
     module = MODELS.build(
         dict(type='LocSCELoss', loss_weight=2.5, gather_keys=True))
     assert isinstance(module, LocSCELoss)
-    torch.testing.assert_close(module(*inputs), 2.5 * locsce_loss(*inputs))
+    torch.testing.assert_close(module(*inputs), 2.5 * LocSCELoss()(*inputs))
+
+
+def test_matched_positive_set_is_sce_even_with_duplicate_boxes():
+    """SCE (positive_set='matched') keeps exactly the matched proposal as the positive
+    when teacher boxes repeat; delta = 1 with IoU positives would count the copies."""
+    student, teacher, boxes, image_ids, matched = make_inputs(seed=9)
+    boxes[1::2] = boxes[0::2][:len(boxes[1::2])]  # every odd proposal copies its neighbour
+    sce = LocSCELoss(positive_set='matched')
+    positives = sce.positive_mask(boxes, image_ids, matched)
+    assert positives.sum(dim=1).tolist() == [1] * len(matched)
+    assert positives.nonzero()[:, 1].tolist() == matched.tolist()
+    iou_one = LocSCELoss(pos_iou_thr=1.0).positive_mask(boxes, image_ids, matched)
+    assert (iou_one.sum(dim=1) > 1).any()  # the duplicates the SCE mode leaves out
+    mask = F.one_hot(matched, len(teacher)).double()
+    expected = eztorch_sce_in_batch(student, teacher[matched], teacher, mask, 0.5, 0.1,
+                                    0.07)
+    torch.testing.assert_close(sce(student, teacher, boxes, image_ids, matched), expected,
+                               rtol=1e-12, atol=1e-12)
+
+
+def xyxy_to_normalized_cxcywh(boxes, size):
+    boxes = np.asarray(boxes, dtype=np.float64) / size
+    return np.concatenate([(boxes[..., :2] + boxes[..., 2:]) / 2,
+                           boxes[..., 2:] - boxes[..., :2]], axis=-1)
+
+
+@pytest.mark.parametrize('config', [PROSECO_CONFIG, SCE_CONFIG])
+def test_head_logs_positives_per_query_and_matched_cosine(repo_root, config):
+    """The head's mean |P(i)| against a count over the teacher boxes alone.
+
+    Matching is a bijection of each image's queries onto its proposals (T = N), so
+    sum_i |P(i)| = sum over images of sum_j |{k : IoU(b_j, b_k) >= delta}|, whatever
+    the Hungarian matching picks. With one shared teacher embedding u, the matched
+    cosine is the mean of q_i . u, also independent of the matching.
+    """
+    size, num_queries = 64, 4
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(f'{repo_root}/{config}')
+    cfg.model.detector.num_queries = num_queries
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).train()
+    head = model.student.bbox_head
+    # Image 0: b0, its duplicate b1 and b2 (IoU 0.625 with both), and a separate b3;
+    # image 1: four separate boxes.
+    pixel_boxes = [[[0, 0, 32, 32], [0, 0, 32, 32], [0, 0, 32, 20], [40, 40, 60, 60]],
+                   [[0, 0, 10, 10], [20, 20, 30, 30], [40, 0, 60, 20], [0, 40, 20, 60]]]
+    delta = head.loss_contrast.pos_iou_thr
+    if head.loss_contrast.positive_set == 'matched':
+        expected_count = 8  # one positive per query
+    else:
+        expected_count = sum(iou_numpy(b, c) >= delta for image in pixel_boxes
+                             for b in image for c in image)
+        assert expected_count == 10 + 4  # image 0: 3 + 3 + 3 + 1, image 1: 1 each
+    teacher_boxes = torch.tensor(xyxy_to_normalized_cxcywh(pixel_boxes, size),
+                                 dtype=torch.float32)
+    u = F.normalize(torch.randn(head.proj_channels), dim=0)
+    teacher_embeds = u.expand(2, num_queries, -1).contiguous()
+
+    samples = []
+    for _ in range(2):
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(size, size), batch_input_shape=(size, size), ori_shape=(size, size),
+            scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(bboxes=torch.tensor([[4., 4., 30., 30.]]),
+                                           labels=torch.zeros(1, dtype=torch.long))
+        samples.append(sample)
+    with torch.no_grad():
+        hidden, references = model.query_states(model.student, torch.randn(2, 3, size, size),
+                                                samples)
+        losses = head.loss(hidden, references, samples, teacher_embeds, teacher_boxes)
+        student_embeds = head.embed(hidden[-1], online=True)
+    assert losses['positives_per_query'].item() == pytest.approx(expected_count / 8)
+    assert losses['matched_cos'].item() == pytest.approx(
+        (student_embeds @ u).mean().item(), abs=1e-6)
+    # mmengine logs both and leaves them out of the loss it back-propagates.
+    total, log_vars = model.parse_losses(losses)
+    assert {'positives_per_query', 'matched_cos'} <= set(log_vars)
+    torch.testing.assert_close(total, sum(
+        v.mean() for k, v in losses.items() if k not in ('positives_per_query', 'matched_cos')))

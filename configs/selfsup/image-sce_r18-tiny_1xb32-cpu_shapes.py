@@ -17,8 +17,7 @@ model = dict(
     backbone=backbone,
     feat_channels=256,  # last stage of the half-width ResNet-18
     proj_channels=128,
-    loss=dict(type='LocSCELoss', pos_iou_thr=1.0, coeff=0.5, temperature=0.1,
-              teacher_temperature=0.07),
+    loss=dict(type='SCELoss', coeff=0.5, temperature=0.1, teacher_temperature=0.07),
     data_preprocessor=dict(
         type='MultiBranchDataPreprocessor',
         data_preprocessor=dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],

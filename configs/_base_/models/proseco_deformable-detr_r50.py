@@ -40,6 +40,7 @@ model = dict(
                 ]),
             loss_contrast=dict(
                 type='LocSCELoss',
+                positive_set='iou',  # P(i): IoU >= delta with the match; 'matched' is SCE
                 pos_iou_thr=0.5,  # delta: the poster's best (0.2: 27.0, 0.5: 27.8, 0.7: 27.1)
                 coeff=0.5,  # lambda [D] SCE
                 temperature=0.1,  # tau [D] SCE

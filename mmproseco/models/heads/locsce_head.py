@@ -41,7 +41,8 @@ class LocSCEHead(DeformableDETRHead):
         with_predictor (bool): put a predictor MLP on the student branch, as SCE and BYOL
             do; the teacher never uses it.
         proposal_assigner (dict): the student-query to teacher-proposal matcher.
-        loss_contrast (dict): the contrastive loss on matched proposals.
+        loss_contrast (dict): the contrastive loss on matched proposals, a ``LocSCELoss``
+            (its ``positive_mask`` gives the logged sizes of the positive sets).
         **kwargs: :class:`DeformableDETRHead` arguments. ``num_classes`` defaults to 1;
             set ``loss_cls.loss_weight`` (and the assigner's class cost) to 0 to drop the
             objectness term, as ProSeCo's figure shows only L1 and GIoU.
@@ -98,7 +99,10 @@ class LocSCEHead(DeformableDETRHead):
 
         Returns:
             dict: ``loss_bbox``/``loss_iou`` (and ``d{i}.*`` for earlier layers), ``loss_cls``
-            (the objectness term, weight 0 by default) and ``loss_contrast``.
+            (the objectness term, weight 0 by default) and ``loss_contrast``; and, logged but
+            not summed (no ``loss`` in the name), ``positives_per_query``, the mean size of
+            LocSCE's positive sets |P(i)| (1 means LocSCE is SCE), and ``matched_cos``, the
+            mean cosine of a student query and its matched teacher proposal.
         """
         img_metas = [s.metainfo for s in batch_data_samples]
         gt_instances = [s.gt_instances for s in batch_data_samples]
@@ -116,11 +120,21 @@ class LocSCEHead(DeformableDETRHead):
         image_ids = torch.arange(batch_size, device=matched.device)
         # Flat index of each student query's teacher proposal over the effective batch.
         matched_flat = (matched + image_ids[:, None] * num_teacher).flatten()
-        assigned = matched.flatten() >= 0
-        losses['loss_contrast'] = self.loss_contrast(
-            student_embeds.flatten(0, 1)[assigned],
-            teacher_embeds.flatten(0, 1),
-            teacher_boxes.flatten(0, 1),
-            image_ids.repeat_interleave(num_teacher),
-            matched_flat[assigned])
+        student_flat = student_embeds.flatten(0, 1)
+        if num_teacher < matched.size(1):
+            # Only then does the Hungarian matching leave queries unassigned (-1). Selecting
+            # the others waits for the device, so the usual case (the teacher is a copy of
+            # the student, T = N) skips it.
+            assigned = matched.flatten() >= 0
+            student_flat, matched_flat = student_flat[assigned], matched_flat[assigned]
+        teacher_flat = teacher_embeds.flatten(0, 1)
+        boxes_flat = teacher_boxes.flatten(0, 1)
+        image_ids_flat = image_ids.repeat_interleave(num_teacher)
+        losses['loss_contrast'] = self.loss_contrast(student_flat, teacher_flat, boxes_flat,
+                                                     image_ids_flat, matched_flat)
+        with torch.no_grad():
+            positives = self.loss_contrast.positive_mask(boxes_flat, image_ids_flat,
+                                                         matched_flat)
+            losses['positives_per_query'] = positives.sum(dim=1).to(student_flat.dtype).mean()
+            losses['matched_cos'] = (student_flat * teacher_flat[matched_flat]).sum(dim=1).mean()
         return losses

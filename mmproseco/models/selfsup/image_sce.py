@@ -11,6 +11,8 @@ from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
+from mmproseco.models.losses.sce import matched_mask
+
 
 @MODELS.register_module()
 class ImageSCE(BaseModel):
@@ -20,21 +22,21 @@ class ImageSCE(BaseModel):
     model pretrains one on the same unlabeled images. It reads like mmpretrain's BYOL:
     ``student`` = backbone + projector + predictor on the strong view, ``teacher`` = EMA
     copy (backbone + projector, :class:`TeacherEMAHook`) on the weak view; like BYOL's
-    target network it runs in train mode (batch statistics). The loss is the
-    very LocSCE function with one "proposal" per image, which is exactly SCE.
+    target network it runs in train mode (batch statistics). The loss is
+    :class:`SCELoss`, each image's teacher view its one positive.
 
     Args:
         backbone (dict): the detector's backbone config; its last output is pooled.
         feat_channels (int): channels of that last output.
         proj_channels (int): embedding size.
-        loss (dict): a ``LocSCELoss``; each image is its own positive.
+        loss (dict): an ``SCELoss``.
     """
 
     def __init__(self,
                  backbone: ConfigType,
                  feat_channels: int,
                  proj_channels: int = 128,
-                 loss: ConfigType = dict(type='LocSCELoss', pos_iou_thr=1.0),
+                 loss: ConfigType = dict(type='SCELoss'),
                  data_preprocessor: OptConfigType = None,
                  init_cfg=None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -69,7 +71,6 @@ class ImageSCE(BaseModel):
             teacher_embeds = self.embed(self.teacher, multi_batch_inputs['teacher'], online=False)
         student_embeds = self.embed(self.student, multi_batch_inputs['student'], online=True)
         index = torch.arange(len(student_embeds), device=student_embeds.device)
-        # One proposal per image, each its own image: the positive set is the image itself.
-        whole_image = student_embeds.new_tensor([[0., 0., 1., 1.]]).expand(len(index), 4)
-        return dict(loss_sce=self.loss_sce(student_embeds, teacher_embeds, whole_image,
-                                           index, index))
+        # The teacher view of image i is the one positive of its student view.
+        return dict(loss_sce=self.loss_sce(student_embeds, teacher_embeds,
+                                           matched_mask(index, len(index)), index))
