@@ -1,15 +1,10 @@
 # Generated 128x128 images of 8 classes with a designed similarity; built by
 # `python tools/prepare_data.py --out data` (see docs/data.md for the splits).
+_base_ = './shapes_metainfo.py'
 dataset_type = 'CheckedCocoDataset'
 data_root = 'data/shapes/'
 backend_args = None
-metainfo = dict(
-    classes=('red_disc', 'orange_disc', 'red_square', 'orange_square', 'blue_triangle',
-             'cyan_triangle', 'striped_bar', 'dotted_bar'),
-    palette=[(220, 30, 30), (245, 140, 20), (150, 20, 20), (190, 100, 10), (30, 60, 220),
-             (20, 200, 220), (40, 160, 60), (120, 200, 120)])
-# rank lists and superclasses of the classes, read by the ranked contrastive loss
-class_similarity_file = data_root + 'class_similarity.json'
+metainfo = _base_.metainfo
 image_scale = (128, 128)
 train_ann_file = 'annotations/train.json'
 val_ann_file = 'annotations/val.json'
