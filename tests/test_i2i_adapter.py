@@ -5,11 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.model.utils import stack_batch
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers the modules)
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
+from mmproseco.models.detectors.adapted_detector import load_detector_config
 from mmproseco.models.i2i import I2IOptimWrapperConstructor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,14 +97,19 @@ def test_bad_configs_fail_at_build_time(overrides, field):
         MODELS.build(adapter_cfg(**overrides))
 
 
-def detection_batch(size=64):
-    sample = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+def detection_sample(height, width):
+    sample = DetDataSample(metainfo=dict(img_shape=(height, width), ori_shape=(height, width),
                                          scale_factor=(1.0, 1.0)))
     sample.gt_instances = InstanceData(bboxes=torch.tensor([[4., 4., 30., 30.]]),
                                        labels=torch.tensor([0]))
-    image = torch.randint(0, 256, (3, size, size), generator=torch.Generator().manual_seed(1),
+    return sample
+
+
+def detection_batch(size=64, width=None, seed=1):
+    width = width or size
+    image = torch.randint(0, 256, (3, size, width), generator=torch.Generator().manual_seed(seed),
                           dtype=torch.uint8)
-    return dict(inputs=[image], data_samples=[sample])
+    return dict(inputs=[image], data_samples=[detection_sample(size, width)])
 
 
 @pytest.fixture(scope='module')
@@ -156,3 +163,77 @@ def test_adapted_detector_predicts_like_the_bare_detector_without_translation(de
         MODELS.build(dict(type='AdaptedDetector', detector=DETECTOR_CONFIG, adapter=adapter_cfg(),
                           data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0],
                                                  std=[1, 1, 1])))
+
+
+def adapted_detector(detector_checkpoint, **kwargs):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='AdaptedDetector', detector=DETECTOR_CONFIG,
+                              detector_checkpoint=str(detector_checkpoint[0]),
+                              adapter=adapter_cfg(), **kwargs))
+    model.init_weights()
+    return model.eval()
+
+
+def test_padded_batch_translates_like_the_unpadded_image(detector_checkpoint):
+    model = adapted_detector(detector_checkpoint)
+    small = detection_batch(40, 36, seed=2)
+    large = detection_batch(64, seed=3)
+    alone = small['inputs'][0].float()
+    # the old configs' batch: both images padded with black to a multiple of 32
+    padded = stack_batch([alone, large['inputs'][0].float()], pad_size_divisor=32)
+    samples = small['data_samples'] + large['data_samples']
+    with torch.no_grad():
+        ours = model.adapt_pixels(padded, samples)
+        reference = model.adapt_pixels(alone[None], small['data_samples'])[0]
+        # translating the padded tensor, as before, changes the pixels inside img_shape
+        pre = model.adapter.data_preprocessor
+        whole = pre.to_pixels(model.adapter.translate(pre.normalize(padded[:1])))
+    assert ours[0].shape == (3, 40, 36) and ours[1].shape == (3, 64, 64)
+    assert torch.equal(ours[0], reference)
+    assert not torch.equal(whole[0, :, :40, :36], reference)
+    assert torch.equal(reference, reference.round()) and 0 <= reference.min() <= 255
+    # and the detections of the padded image are those of the unpadded one
+    with torch.no_grad():
+        from_padded = model.predict(padded[:1], copy.deepcopy(small['data_samples']))
+        from_alone = model.predict(alone[None], copy.deepcopy(small['data_samples']))
+    assert len(from_alone[0].pred_instances) > 0
+    assert torch.equal(from_padded[0].pred_instances.bboxes, from_alone[0].pred_instances.bboxes)
+
+
+def identity_adapter_(model):
+    """Make the translator the identity: the background attention map takes all the weight."""
+    last = model.adapter.generator.attention_generator.layers[-1][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(-1e4)
+        last.bias[-1] = 0.
+    return model
+
+
+def test_identity_translator_reproduces_the_source_row_exactly(detector_checkpoint):
+    # a size that is no multiple of 32, so the detector's own padding takes part
+    data = detection_batch(50, 44, seed=4)
+    _, bare = detector_checkpoint
+    bare.eval()
+    expected = bare.test_step(copy.deepcopy(data))[0].pred_instances
+    assert len(expected) > 0
+    source = adapted_detector(detector_checkpoint, translate=False)
+    identity = identity_adapter_(adapted_detector(detector_checkpoint))
+    pixels = identity.data_preprocessor(copy.deepcopy(data))['inputs']
+    with torch.no_grad():
+        assert torch.equal(identity.adapt_pixels(pixels)[0], pixels[0])
+    for model in (source, identity):
+        ours = model.test_step(copy.deepcopy(data))[0].pred_instances
+        for key in ('bboxes', 'scores', 'labels'):
+            assert torch.equal(ours[key], expected[key]), key
+
+
+def test_detector_config_resolves_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(str(REPO / 'configs/i2i/attention-i2i_tiny_1xb4-cpu_deepforest-fog.py'))
+    assert Path(cfg.model.detector).is_absolute() and Path(cfg.model.detector).is_file()
+    assert load_detector_config(cfg.model.detector).type == 'FasterRCNN'
+    assert load_detector_config('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py').type == \
+        'FasterRCNN'
+    with pytest.raises(FileNotFoundError, match='fileDirname'):
+        load_detector_config('configs/i2i/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py')

@@ -53,7 +53,7 @@ def fixture_data(tmp_path_factory):
 
 def fixture_config(root, tmp_path):
     test_pipeline = [
-        dict(type='LoadImageChecked'),
+        dict(type='LoadImageFromFile'),  # the loader DetInferencer swaps for its own
         dict(type='Resize', scale=(64, 64), keep_ratio=True),
         dict(type='LoadAnnotations', with_bbox=True),
         dict(type='PackDetInputs',
@@ -108,14 +108,22 @@ def test_unpaired_dataset_pairs_reproducibly_and_filters_sites(fixture_data):
         DATASETS.build(dict(cfg, source=dict(cfg['source'], sites=['NOPE'])))
 
 
-def test_train_then_test_through_the_entry_points(fixture_data, tmp_path):
+@pytest.fixture(scope='module')
+def trained(fixture_data, tmp_path_factory):
+    """The fixture config trained for 2 iterations through the train entry point."""
+    tmp_path = tmp_path_factory.mktemp('run')
     config = fixture_config(fixture_data, tmp_path)
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     work = tmp_path / 'work'
     train = subprocess.run(
         [sys.executable, '-m', 'mmproseco.tools.train', str(config), '--work-dir', str(work)],
-        cwd=REPO, env=env, capture_output=True, text=True)
+        cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True)
     assert train.returncode == 0, train.stderr[-3000:]
+    return config, work
+
+
+def test_train_then_test_through_the_entry_points(trained, tmp_path):
+    config, work = trained
+    env = dict(os.environ, PYTHONPATH=str(REPO))
     checkpoint = work / 'iter_2.pth'
     assert checkpoint.exists()
     scalars = next(work.glob('*/vis_data/scalars.json')).read_text().splitlines()
@@ -128,3 +136,21 @@ def test_train_then_test_through_the_entry_points(fixture_data, tmp_path):
     assert test.returncode == 0, test.stderr[-3000:]
     assert 'coco/bbox_mAP_50' in test.stdout + test.stderr
     assert Config.fromfile(str(config)).model.type == 'AdaptedDetector'
+
+
+def test_det_inferencer_runs_the_adapted_detector_on_a_folder(trained, fixture_data, tmp_path):
+    from mmdet.apis import DetInferencer
+    config, work = trained
+    inferencer = DetInferencer(model=str(config), weights=str(work / 'iter_2.pth'), device='cpu')
+    assert type(inferencer.model).__name__ == 'AdaptedDetector'
+    assert inferencer.model.dataset_meta['classes'] == ('tree', )
+    images = fixture_data / 'fog' / 'images'
+    out = tmp_path / 'inference'
+    result = inferencer(str(images), out_dir=str(out), no_save_pred=False, pred_score_thr=0.0)
+    names = sorted(p.name for p in images.glob('*.png'))
+    assert len(result['predictions']) == len(names)
+    assert sorted(p.name for p in (out / 'vis').glob('*.png')) == names
+    assert sorted(p.stem for p in (out / 'preds').glob('*.json')) == [Path(n).stem for n in names]
+    # the visualisation is the target image with the detections painted over it
+    painted = cv2.imread(str(out / 'vis' / names[0]))
+    assert painted.shape == cv2.imread(str(images / names[0])).shape

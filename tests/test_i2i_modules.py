@@ -183,3 +183,33 @@ def test_views_keep_shape_and_range():
     assert view.min() >= -1 and view.max() <= 1
     with pytest.raises(ValueError, match='min_crop_area'):
         ContrastiveViews(min_crop_area=0)
+
+
+def _cut_xavier_by_hand(module, types):
+    """CUT's init written out: xavier-normal weights (gain 0.02), zero biases."""
+    for m in module.modules():
+        if isinstance(m, types):
+            torch.nn.init.xavier_normal_(m.weight, gain=0.02)
+            torch.nn.init.zeros_(m.bias)
+
+
+@pytest.mark.parametrize('build, types', [
+    (lambda: AttentionGuidedGenerator(base_channels=4, num_blocks=2, num_content_maps=3),
+     (torch.nn.Conv2d, torch.nn.ConvTranspose2d)),
+    (lambda: PatchGANDiscriminator(base_channels=4, num_layers=2), (torch.nn.Conv2d, )),
+    (lambda: PatchSampleMLP([3, 8], num_patches=4, embed_dim=16), (torch.nn.Linear, )),
+])
+def test_init_cfg_is_cuts_xavier_init(build, types):
+    torch.manual_seed(0)
+    ours = build()
+    ours.init_weights()
+    torch.manual_seed(0)
+    reference = build()
+    _cut_xavier_by_hand(reference, types)
+    # same draws in the same order: the init_cfg is exactly the hand-written init
+    for (name, value), expected in zip(ours.state_dict().items(), reference.state_dict().values()):
+        torch.testing.assert_close(value, expected, rtol=0, atol=0, msg=name)
+    layers = [m for m in ours.modules() if isinstance(m, types)]
+    assert layers and all(not m.bias.any() for m in layers)
+    weights = torch.cat([m.weight.flatten() for m in layers])
+    assert weights.abs().max() < 0.05  # far below PyTorch's default (kaiming-uniform) scale

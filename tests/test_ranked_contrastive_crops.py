@@ -106,3 +106,48 @@ def test_preprocessor_rejects_bad_config():
         ObjectCropDataPreprocessor(augment=dict(blur=0.5))
     with pytest.raises(ValueError, match='crop_size'):
         ObjectCropDataPreprocessor(crop_size=0)
+
+
+SHAPES_CONFIGS = [f'configs/ranked_contrastive/{method}_{size}_shapes.py'
+                  for method in ('ranked-contrastive', 'supcon', 'rince-superclass', 'softmax')
+                  for size in ('r18_1xb16-cpu', 'r50_1xb32-500e')]
+
+
+def _circular_gap(a, b):
+    return min((a - b) % 360.0, (b - a) % 360.0)
+
+
+@pytest.mark.parametrize('config', SHAPES_CONFIGS)
+def test_shapes_views_never_cross_the_smallest_hue_gap(config):
+    from mmengine.config import Config
+
+    from tools.dataprep.shapes import CLASS_ATTRIBUTES, HUE_JITTER, HUES
+    hues = sorted({HUES[attrs['colour']] for attrs in CLASS_ATTRIBUTES.values()})
+    gaps = [_circular_gap(a, b) for i, a in enumerate(hues) for b in hues[i + 1:]]
+    smallest = min(gaps)  # red / orange, 28 degrees
+    preprocessor = ObjectCropDataPreprocessor(
+        **{k: v for k, v in Config.fromfile(config).model.data_preprocessor.items()
+           if k != 'type'})
+    augment = preprocessor.augment
+    shift = augment['jitter']['hue'] * 360.0
+    # the rule: an object at the edge of its class's hue spread, shifted the most, stays
+    # nearer its class hue than any other (below half the smallest gap, with margin)
+    assert shift < smallest / 2 - HUE_JITTER < smallest / 2
+    assert augment['grayscale_prob'] == 0  # a gray view erases the hue cue altogether
+    # and in pixels, with the clamping of the other jitters: object colours at the edges of
+    # every class's hue spread (saturation and value at both ends of the data's ranges),
+    # jittered by the configured ops, keep a hue nearest their own class hue
+    torch.manual_seed(0)
+    draws = 500
+    edges = [(h, (h + side * HUE_JITTER, sat, val)) for h in hues for side in (-1, 1)
+             for sat in (0.75, 1.0) for val in (0.65, 1.0)]
+    rgb = torch.tensor([colorsys.hsv_to_rgb((e % 360) / 360, sat, val)
+                        for _, (e, sat, val) in edges])
+    crops = (rgb * 255).view(-1, 3, 1, 1).repeat(draws, 1, 2, 2)
+    jittered = color_jitter(crops, **augment['jitter'])
+    observed = rgb_to_hsv(jittered / 255.0)[:, 0, 0, 0] * 360.0
+    own = torch.tensor([h for h, _ in edges]).repeat(draws)
+    distances = torch.stack([torch.minimum((observed - h) % 360, (h - observed) % 360)
+                             for h in hues], dim=1)
+    nearest = torch.tensor(hues)[distances.argmin(dim=1)]
+    assert torch.equal(nearest, own.to(nearest.dtype))

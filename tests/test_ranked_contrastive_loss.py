@@ -127,6 +127,83 @@ def test_out_form_two_positives_and_temperatures_per_rank():
     assert abs(value - expected(0.7, 0.1)) > 1e-3
 
 
+def rince_out_loops(sims, table, anchor_labels, contrast_labels, taus):
+    """RINCE-out term by term with loops: per (anchor, positive) pair
+    ``-log(e^{s_p} / (e^{s_p} + sum_{z ranked after the term} e^{s_z}))``.
+
+    Returns, per term, the list of pair losses grouped by anchor.
+    """
+    terms = []
+    for i, tau in enumerate(taus):
+        groups = []
+        for n, a in enumerate(anchor_labels.tolist()):
+            rank = [int(table[a, c]) for c in contrast_labels.tolist()]
+            negatives = [m for m, r in enumerate(rank) if r > i or r < 0]
+            neg = sum(math.exp(sims[n, m] / tau) for m in negatives)
+            pairs = [-math.log(math.exp(sims[n, p] / tau) / (math.exp(sims[n, p] / tau) + neg))
+                     for p, r in enumerate(rank) if r == i]
+            if pairs:
+                groups.append(pairs)
+        terms.append(groups)
+    return terms
+
+
+def test_out_form_averages_per_pair_like_rince_or_per_anchor():
+    # Anchors with 3, 1 and 2 positives at rank 0 and different rank-1 counts: the pair mean
+    # (official RINCE sum_out_log) and the anchor mean differ.
+    torch.manual_seed(3)
+    anchors = F.normalize(torch.randn(3, 6, dtype=torch.float64), dim=1)
+    anchor_labels = torch.tensor([0, 1, 3])
+    contrast = F.normalize(torch.randn(10, 6, dtype=torch.float64), dim=1)
+    contrast_labels = torch.tensor([0, 0, 0, 1, 2, 2, 3, 3, 1, 2])
+    ranking = {'a': [['c']], 'b': [['a', 'c']], 'd': [['a']]}
+    taus = (0.1, 0.4)
+    table = build_class_rank_matrix(CLASSES, ranking, 2)
+    terms = rince_out_loops(anchors @ contrast.T, table, anchor_labels, contrast_labels, taus)
+    pair_mean = [sum(sum(g) for g in groups) / sum(len(g) for g in groups) for groups in terms]
+    anchor_mean = [sum(sum(g) / len(g) for g in groups) / len(groups) for groups in terms]
+    assert abs(sum(pair_mean) - sum(anchor_mean)) > 1e-3  # the data tells the two apart
+    for reduction, expected in (('pair', pair_mean), ('anchor', anchor_mean)):
+        loss = RankedContrastiveLoss(CLASSES, ranking, temperatures=taus, form='out',
+                                     out_reduction=reduction)
+        value = float(loss(anchors, anchor_labels, contrast, contrast_labels))
+        assert value == pytest.approx(sum(expected) / 2, rel=1e-9)
+    # the default is the official averaging
+    default = RankedContrastiveLoss(CLASSES, ranking, temperatures=taus, form='out')
+    assert float(default(anchors, anchor_labels, contrast, contrast_labels)) == pytest.approx(
+        sum(pair_mean) / 2, rel=1e-9)
+    with pytest.raises(ValueError, match='out_reduction'):
+        RankedContrastiveLoss(CLASSES, ranking, out_reduction='batch')
+
+
+def test_withheld_classes_leave_every_ranking():
+    # VOC's OOD setting: 'b' is ranked only by 'a' (motorbike for bicycle), 'c' by 'd' next to
+    # 'a'. Withholding 'b' leaves 'a' with no rank 1 (no cumulative rank-1 term, has_rank
+    # False) and 'd' with 'a' only, like the original's hand-edited OOD ranking.
+    ranking = {'a': [['b']], 'b': [['a']], 'd': [['b', 'a']]}
+    loss = RankedContrastiveLoss(CLASSES, ranking, temperatures=(0.1, 0.3),
+                                 cumulative_positives=True, withheld_classes=('b', ))
+    assert loss.rank_matrix.tolist() == [[0, NEGATIVE, NEGATIVE, NEGATIVE],
+                                         [NEGATIVE, 0, NEGATIVE, NEGATIVE],
+                                         [NEGATIVE, NEGATIVE, 0, NEGATIVE],
+                                         [1, NEGATIVE, NEGATIVE, 0]]
+    assert loss.has_rank[:, 1].tolist() == [False, False, False, True]
+    counted = RankedContrastiveLoss(CLASSES, ranking, temperatures=(0.1, 0.3),
+                                    cumulative_positives=True)
+    assert counted.has_rank[0, 1]  # without the option, 'a' would enter term 1
+    # anchors of 'a' with same-class entries only: term 0 alone, no rank-1 duplicate of it
+    torch.manual_seed(0)
+    feats = F.normalize(torch.randn(4, 3, dtype=torch.float64), dim=1)
+    labels = torch.tensor([0, 0, 2, 2])
+    itself = torch.eye(4, dtype=torch.bool)
+    one_rank = RankedContrastiveLoss(CLASSES, {}, temperatures=(0.1, ))
+    alone = float(one_rank(feats, labels, feats, labels, itself))
+    assert float(loss(feats, labels, feats, labels, itself)) == pytest.approx(alone, rel=1e-12)
+    assert abs(float(counted(feats, labels, feats, labels, itself)) - alone) > 1e-3
+    with pytest.raises(ValueError, match='withheld_classes'):
+        RankedContrastiveLoss(CLASSES, ranking, withheld_classes=('zebra', ))
+
+
 def test_fewer_similar_classes_than_ranks():
     # Class b ranks only a (1 rank of 2): its anchor must take part in terms 0 and 1 only,
     # class c ranks nothing: term 0 only. Compare with per-anchor loops.

@@ -5,7 +5,8 @@ import torch
 from scipy.stats import multivariate_normal
 
 from mmproseco.evaluation.metrics import OODAUROC, PrototypeAccuracy
-from mmproseco.evaluation.metrics.ood_auroc import gaussian_score, max_softmax_score
+from mmproseco.evaluation.metrics.ood_auroc import (gaussian_score, max_cosine_score,
+                                                    max_softmax_score)
 from mmproseco.evaluation.metrics.prototype_accuracy import class_prototypes
 
 CLASSES = ('a', 'b', 'c', 'd')
@@ -102,6 +103,53 @@ def test_ood_auroc_by_direct_computation(crop_sets, tmp_path):
     assert result['auroc_gaussian'] == pytest.approx(_pairwise_auroc(gauss, is_inlier))
     assert 0 <= result['sweep_auc_max_softmax'] <= 1
     assert (tmp_path / 'ood_roc.png').stat().st_size > 1000
+
+
+def test_ood_auroc_per_withheld_class(crop_sets):
+    # withhold c and d: c's prototype crops go, its query crops become OOD with d's
+    prototype, query = crop_sets
+    prototype = {k: v[prototype['labels'] != 2] for k, v in prototype.items()}
+    prototypes, present = class_prototypes(prototype['embeddings'], prototype['labels'], 4)
+    cos = query['embeddings'] @ prototypes[:2].T  # prototypes of a and b only
+    scores = dict(
+        max_softmax=(np.exp(cos) / np.exp(cos).sum(1, keepdims=True)).max(1),
+        max_cosine=cos.max(1),
+        gaussian=gaussian_score(prototype['features'], prototype['labels'], query['features'],
+                                reg_covar=1e-2))
+    np.testing.assert_allclose(max_cosine_score(query['embeddings'], prototypes, present),
+                               scores['max_cosine'])
+    result = _evaluate(OODAUROC(withheld_classes=['c', 'd'], reg_covar=1e-2), prototype, query)
+    labels = query['labels']
+    inlier = labels < 2
+    for name, score in scores.items():
+        assert result[f'auroc_{name}'] == pytest.approx(_pairwise_auroc(score, inlier))
+        for class_name, label in (('c', 2), ('d', 3)):
+            kept = inlier | (labels == label)
+            assert result[f'auroc_{name}/{class_name}'] == pytest.approx(
+                _pairwise_auroc(score[kept], inlier[kept]))
+    assert result['auroc_max_cosine/c'] != pytest.approx(result['auroc_max_cosine/d'])
+
+
+def test_merged_siblings_put_max_softmax_below_half_not_max_cosine():
+    # Classes a and b trained into one cluster (their prototypes coincide), c elsewhere. An
+    # inlier of a or b has two prototype cosines near 1, so its softmax is split; an OOD crop
+    # near c alone has one high cosine and a larger max softmax, though a lower max cosine.
+    e = np.eye(3)
+    rng = np.random.default_rng(0)
+
+    def crops(direction, count, labels):
+        emb = direction + 0.05 * rng.normal(size=(count, 3))
+        return dict(labels=np.array(labels), embeddings=emb / np.linalg.norm(emb, axis=1)[:, None],
+                    features=rng.normal(size=(count, 2)))
+
+    merged = [crops(e[0], 6, [0] * 3 + [1] * 3), crops(e[1], 6, [2] * 6)]
+    prototype = {k: np.concatenate([m[k] for m in merged]) for k in merged[0]}
+    inliers = crops(e[0], 6, [0, 1] * 3)
+    outliers = crops(0.8 * e[1] + 0.6 * e[2], 6, [3] * 6)
+    query = {k: np.concatenate([inliers[k], outliers[k]]) for k in inliers}
+    result = _evaluate(OODAUROC(withheld_classes=['d'], scores=['max_softmax', 'max_cosine']),
+                       prototype, query)
+    assert result['auroc_max_softmax'] < 0.5 < result['auroc_max_cosine']
 
 
 def test_ood_metric_errors(crop_sets):

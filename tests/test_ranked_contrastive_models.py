@@ -10,7 +10,10 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
+from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401
@@ -119,3 +122,63 @@ def test_shipped_configs_build(path):
     loss = getattr(model.head, 'loss_module', None)
     if hasattr(loss, 'classes'):
         assert tuple(loss.classes) == tuple(classes)
+    if hasattr(loss, 'rank_matrix'):
+        # has_rank ignores the withheld classes: no trained class ranks one of them
+        withheld = [classes.index(c) for c in cfg.train_dataloader.dataset.withheld_classes]
+        assert not (loss.rank_matrix[:, withheld] > 0).any()
+
+
+class _Quadratic(BaseModel):
+    """One parameter, a constant loss gradient: enough for the runner to step its schedulers."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        return dict(loss=(self.weight * inputs.sum()).sum())
+
+
+class _LrRecorder(Hook):
+
+    def __init__(self):
+        self.lrs = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self.lrs.append(runner.optim_wrapper.get_lr()['lr'][0])
+
+    def after_train(self, runner):
+        self.lrs.append(runner.optim_wrapper.get_lr()['lr'][0])
+
+
+@pytest.mark.parametrize('max_iters', [12, 60])
+def test_cpu_schedule_ends_at_the_run_length(tmp_path, max_iters):
+    schedule = Config.fromfile(osp.join(
+        REPO, 'configs/_base_/schedules/ranked-contrastive_sgd-cos-cpu.py'))
+    recorder = _LrRecorder()
+    runner = Runner(
+        model=_Quadratic(), work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=[dict(inputs=torch.ones(1))] * 4, batch_size=1,
+                              collate_fn=dict(type='default_collate'),
+                              sampler=dict(type='InfiniteSampler', shuffle=False)),
+        optim_wrapper=schedule.optim_wrapper, param_scheduler=schedule.param_scheduler,
+        train_cfg=dict(by_epoch=False, max_iters=max_iters, val_interval=max_iters),
+        default_hooks=dict(checkpoint=None, logger=None), custom_hooks=[recorder],
+        log_processor=dict(by_epoch=False),
+        default_scope='mmengine')
+    runner.train()
+    lrs = np.array(recorder.lrs[:-1])  # the rate of every iteration
+    eta_min, peak = 1e-4, schedule.optim_wrapper.optimizer.lr
+    assert len(lrs) == max_iters
+    assert lrs[0] == pytest.approx(0.1 * peak)  # warm-up start
+    # mmengine's cosine over [0, max_iters) is at step max_iters - 1 in the last iteration:
+    # (1 + cos(pi (T - 1) / T)) / 2 < 2 % of the way from eta_min to the peak. A 200-iteration
+    # cosine stopped at 60 would still be above 80 % of its peak.
+    assert eta_min <= lrs[-1] < eta_min + 0.02 * peak
+    after_peak = lrs[int(np.argmax(lrs)):]
+    assert (np.diff(after_peak) <= 1e-12).all()  # one rise, then a monotone decay
+    if max_iters > 40:  # past the warm-up the rate is the cosine of the run's length
+        t = 2 * max_iters // 3
+        closed_form = eta_min + (peak - eta_min) * (1 + np.cos(np.pi * t / max_iters)) / 2
+        assert lrs[t] == pytest.approx(closed_form, rel=0.1)
+

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/datasets/foggy-cityscapes_detection-8cls.py',
     '../_base_/datasets/cityscapes-unpaired_i2i.py', '../_base_/default_runtime.py'
 ]
-detector_config = 'configs/i2i/faster-rcnn_r50_fpn_1xb4-100k_cityscapes.py'
+detector_config = '{{ fileDirname }}/faster-rcnn_r50_fpn_1xb4-100k_cityscapes.py'
 detector_checkpoint = 'work/i2i/cityscapes/source/iter_100000.pth'
 model = dict(
     _delete_=True,
@@ -16,7 +16,8 @@ model = dict(
     detector_checkpoint=detector_checkpoint,
     adapter=_base_.model,
     translate=True,
-    data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False, pad_size_divisor=32))
+    # raw pixels: translated inside img_shape, padded afterwards by the detector's preprocessor
+    data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False))
 train_dataloader = dict(
     _delete_=True,
     batch_size=1,

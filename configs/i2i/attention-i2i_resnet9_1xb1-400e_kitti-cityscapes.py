@@ -4,7 +4,7 @@
 _base_ = './attention-i2i_resnet9_1xb1-400e_foggy-cityscapes.py'
 metainfo = dict(classes=('car', 'person'), palette=[(0, 0, 142), (220, 20, 60)])
 model = dict(
-    detector='configs/i2i/faster-rcnn_r50_fpn_1xb4-100k_kitti.py',
+    detector='{{ fileDirname }}/faster-rcnn_r50_fpn_1xb4-100k_kitti.py',
     detector_checkpoint='work/i2i/kitti/source/iter_100000.pth')
 train_dataloader = dict(dataset=dict(source=_base_.kitti_train, target=_base_.cityscapes_train))
 val_dataloader = dict(

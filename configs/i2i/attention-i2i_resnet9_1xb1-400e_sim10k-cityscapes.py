@@ -3,7 +3,7 @@
 _base_ = './attention-i2i_resnet9_1xb1-400e_foggy-cityscapes.py'
 metainfo = dict(classes=('car', ), palette=[(0, 0, 142)])
 model = dict(
-    detector='configs/i2i/faster-rcnn_r50_fpn_1xb4-100k_sim10k.py',
+    detector='{{ fileDirname }}/faster-rcnn_r50_fpn_1xb4-100k_sim10k.py',
     detector_checkpoint='work/i2i/sim10k/source/iter_100000.pth')
 train_dataloader = dict(dataset=dict(source=_base_.sim10k_train, target=_base_.cityscapes_train))
 val_dataloader = dict(

@@ -6,7 +6,8 @@ _base_ = [
     '../_base_/models/attention-i2i_tiny.py', '../_base_/datasets/deepforest-fog_unpaired.py',
     '../_base_/default_runtime.py'
 ]
-detector_config = 'configs/i2i/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py'
+# relative to this file (mmengine's predefined variable), so the config works from any directory
+detector_config = '{{ fileDirname }}/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py'
 detector_checkpoint = 'work/baselines/faster-rcnn/final.pth'  # the baseline stage's output
 adapter = _base_.model
 model = dict(
@@ -16,11 +17,20 @@ model = dict(
     detector_checkpoint=detector_checkpoint,
     adapter=adapter,
     translate=True,
-    data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False, pad_size_divisor=32))
+    # raw pixels, no padding: each image is translated inside its img_shape, then the detector's
+    # own preprocessor normalises and pads the translation (pad_size_divisor=32)
+    data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False))
 
 max_iters = 300
-# endless: mmengine's iteration loop sleeps 2 s whenever a finite loader runs out
-train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
+# endless: mmengine's iteration loop sleeps 2 s whenever a finite loader runs out. The metainfo
+# (the detector's classes) goes into the checkpoint's dataset_meta, which DetInferencer reads.
+train_dataloader = dict(
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(metainfo=_base_.metainfo))
+# DetInferencer finds the test pipeline's loader by its name, LoadImageFromFile, to put its own
+# (paths or arrays) in its place.
+test_dataloader = dict(
+    dataset=dict(pipeline=[dict(type='LoadImageFromFile'), *_base_.test_pipeline[1:]]))
 lr = 2e-4  # CUT's rate; the paper's 1e-5 is too slow for a few-minute CPU run
 optim_wrapper = dict(
     constructor='I2IOptimWrapperConstructor',

@@ -8,12 +8,14 @@ _base_ = [
     '../_base_/schedules/ranked-contrastive_sgd-cos-500e.py',
 ]
 model = dict(
+    data_preprocessor=dict(augment=_base_.crop_augment),
     head=dict(
         loss=dict(
             type='RankedContrastiveLoss',
             classes=_base_.classes,
             class_ranks=_base_.class_ranks,
             temperatures=(0.1, 0.225, 0.35, 0.475),
-            form='in')))
+            form='in',
+            withheld_classes=_base_.withheld_classes)))
 # the detection visualiser has no boxes to paint here; the metrics draw their own PNGs
 default_hooks = dict(visualization=dict(draw=False))

@@ -3,4 +3,4 @@ _base_ = './ranked-contrastive_r18_1xb16-cpu_shapes.py'
 model = dict(
     head=dict(loss=dict(_delete_=True, type='SuperclassContrastiveLoss', classes=_base_.classes,
                         superclasses=_base_.superclasses, temperatures=(0.1, 0.225),
-                        form='in')))
+                        form='in', withheld_classes=_base_.withheld_classes)))

@@ -5,4 +5,5 @@ _base_ = './ranked-contrastive_r50_1xb32-500e_voc2007.py'
 model = dict(
     head=dict(loss=dict(_delete_=True, type='SuperclassContrastiveLoss', classes=_base_.classes,
                         superclasses=_base_.superclasses, temperatures=(0.1, 0.225),
-                        form='in', cumulative_positives=True)))
+                        form='in', cumulative_positives=True,
+                        withheld_classes=_base_.withheld_classes)))

@@ -27,6 +27,16 @@ superclasses = {
     'cool_triangles': ['blue_triangle', 'cyan_triangle'],
     'textured_bars': ['striped_bar', 'dotted_bar'],
 }
+# The two views of a crop must stay of its class, and here colour is a class cue: red and
+# orange solids differ only in hue (tools/dataprep/shapes.py: red 0 deg, orange 28 deg, each
+# object +-6 deg, the smallest gap between class hues). Rule: every object colour of the data,
+# jittered, stays nearer its own class hue than any other, i.e. object spread + hue shift +
+# the hue drift of brightness/contrast/saturation (RGB clamping turns hue: at 0.4, blue turns
+# cyan) < half the smallest gap = 14 deg. At 0.1 the clamping drifts hue by at most 3.8 deg,
+# the shift is 0.01 turn = 3.6 deg: 6 + 3.8 + 3.6 < 14. No view turns gray, which erases hue.
+# (docs/ranked_contrastive.md, "Views"; tests/test_ranked_contrastive_crops.py checks it.)
+crop_augment = dict(
+    jitter=dict(brightness=0.1, contrast=0.1, saturation=0.1, hue=0.01), grayscale_prob=0.0)
 
 crop_pipeline = [
     dict(type='LoadImageChecked'),

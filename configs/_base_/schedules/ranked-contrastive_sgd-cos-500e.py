@@ -1,13 +1,14 @@
 # The original schedule: SGD lr 0.5, momentum 0.9, weight decay 1e-4, cosine to lr * 1e-3
-# over the 500 epochs actually run (the original's horizon was its 1000-epoch default).
+# over the epochs actually run (the original's horizon was its 1000-epoch default). The cosine
+# has no `end`: the runner ends it at train_cfg.max_epochs, whatever that is set to.
 _base_ = '../default_runtime.py'
 max_epochs = 500
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.5, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.5e-3, by_epoch=True, begin=0,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=0.5e-3, by_epoch=True, begin=0,
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=25)
 val_cfg = dict(type='ValLoop')

@@ -10,14 +10,26 @@ from mmproseco.visualization.embedding_plots import plot_roc_curves
 from .crop_embedding_metric import CropEmbeddingMetric
 from .prototype_accuracy import class_prototypes, l2_normalize, prototype_cosines
 
-SCORES = ('max_softmax', 'gaussian')
+SCORES = ('max_softmax', 'max_cosine', 'gaussian')
+
+
+def max_cosine_score(embeddings: np.ndarray, prototypes: np.ndarray,
+                     present: np.ndarray) -> np.ndarray:
+    """``(n,)`` cosine similarity to the nearest class prototype; high means in-distribution.
+
+    Unlike :func:`max_softmax_score` it does not depend on the other prototypes: a crop close
+    to two prototypes (two merged sibling classes) scores as high as one close to a single one.
+    """
+    return prototype_cosines(embeddings, prototypes, present).max(axis=1)
 
 
 def max_softmax_score(embeddings: np.ndarray, prototypes: np.ndarray, present: np.ndarray,
                       temperature: float = 1.0) -> np.ndarray:
     """``(n,)`` max over classes of the softmax of prototype cosines / ``temperature``.
 
-    The original's OOD score (temperature 1); high means in-distribution.
+    The original's OOD score (temperature 1); high means in-distribution. It measures how much
+    the nearest prototype stands out from the others, so a crop with two high prototype
+    cosines scores low.
     """
     cosines = prototype_cosines(embeddings, prototypes, present)
     return softmax(cosines / temperature, axis=1).max(axis=1)
@@ -65,15 +77,22 @@ class OODAUROC(CropEmbeddingMetric):
     In-distribution is the positive class (scikit-learn ``roc_auc_score``). Scores:
 
     * ``max_softmax``: max softmax over the cosines to the class prototypes (original);
+    * ``max_cosine``: cosine to the nearest class prototype;
     * ``gaussian``: max per-class Gaussian log-density of the pooled backbone features, fitted
       on the prototype crops (official RINCE).
 
-    Output keys: ``ood/auroc_<score>`` and, with ``sweep_auc``, ``ood/sweep_auc_max_softmax``.
-    Draws ``ood_roc.png``.
+    Every score is reported against all withheld crops together and against each withheld
+    class alone (the in-distribution crops are the negatives of every one): a class near a
+    trained one (orange_square next to red_square) is a harder OOD set than a distant one.
+
+    Output keys: ``ood/auroc_<score>`` (all withheld classes), ``ood/auroc_<score>/<class>``
+    and, with ``sweep_auc``, ``ood/sweep_auc_max_softmax``. Draws ``ood_roc.png`` (all
+    withheld classes).
 
     Args:
         withheld_classes (Sequence[str]): The OOD classes; they must have no prototype crops.
-        scores (Sequence[str]): Any of ``'max_softmax'``, ``'gaussian'``. Default both.
+        scores (Sequence[str]): Any of ``'max_softmax'``, ``'max_cosine'``, ``'gaussian'``.
+            Default all three.
         softmax_temperature (float): Temperature of ``max_softmax``. Default 1.
         reg_covar (float): Covariance regulariser of ``gaussian``. Default 1e-4.
         sweep_auc (bool): Also report the original's 25-threshold trapezoid AUC. Default False.
@@ -133,6 +152,8 @@ class OODAUROC(CropEmbeddingMetric):
                                           self.softmax_temperature)
                 if self.sweep_auc:
                     metrics['sweep_auc_max_softmax'] = sweep_auc(score, is_inlier)
+            elif name == 'max_cosine':
+                score = max_cosine_score(query['embeddings'], prototypes, present)
             else:
                 score = gaussian_score(prototype['features'], prototype['labels'],
                                        query['features'], self.reg_covar)
@@ -140,6 +161,12 @@ class OODAUROC(CropEmbeddingMetric):
             fpr, tpr, _ = roc_curve(is_inlier, score)
             metrics[f'auroc_{name}'] = auroc
             curves[name] = (fpr, tpr, auroc)
+            for class_name, label in zip(self.withheld_classes, withheld):
+                outlier = query['labels'] == label
+                if outlier.any():  # a withheld class may have no query crop
+                    kept = is_inlier | outlier
+                    metrics[f'auroc_{name}/{class_name}'] = float(
+                        roc_auc_score(is_inlier[kept], score[kept]))
         self.save_figure('ood_roc', plot_roc_curves(
             curves, title=f'OOD ROC, withheld: {", ".join(self.withheld_classes)}'))
         return metrics

@@ -24,6 +24,9 @@ def attention_features(encoder: nn.Module, attention_generator: nn.Module,
 class AttentionI2IAdapter(BaseModel):
     """Unpaired translator G: target → source trained with ``L_adv + L_NCE + L_GA`` (Eq. 4).
 
+    Each term carries its loss's ``loss_weight``; the configs weigh ``L_GA`` by 0.05, which
+    brings it level with PatchNCE (at 1 it is ~90 % of the generator loss; docs/i2i.md).
+
     The generator sees target images; the PatchGAN discriminator compares its translations with
     real source images. ``train_step`` alternates one discriminator and one generator update, each
     with its own optimiser from the :class:`OptimWrapperDict` (keys ``generator`` and

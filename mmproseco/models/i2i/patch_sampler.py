@@ -3,10 +3,11 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule, xavier_init
+from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
+from .cut_init import cut_init_cfg
 
 
 @MODELS.register_module()
@@ -24,7 +25,7 @@ class PatchSampleMLP(BaseModule):
     """
 
     def __init__(self, in_channels: Sequence[int], num_patches: int = 256, embed_dim: int = 256,
-                 init_cfg=None) -> None:
+                 init_cfg=cut_init_cfg('Linear')) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_patches < 1:
             raise ValueError(f'PatchSampleMLP: num_patches must be >= 1, got {num_patches}')
@@ -32,12 +33,6 @@ class PatchSampleMLP(BaseModule):
         self.mlps = nn.ModuleList(
             nn.Sequential(nn.Linear(c, embed_dim), nn.ReLU(inplace=True),
                           nn.Linear(embed_dim, embed_dim)) for c in in_channels)
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                xavier_init(m, gain=0.02, distribution='normal')
 
     def forward(self,
                 feats: Sequence[Tensor],

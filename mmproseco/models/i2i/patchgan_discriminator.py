@@ -1,8 +1,9 @@
 """PatchGAN discriminator (CUT's ``NLayerDiscriminator``)."""
-from mmengine.model import BaseModule, xavier_init
+from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
+from .cut_init import cut_init_cfg
 
 
 @MODELS.register_module()
@@ -20,7 +21,7 @@ class PatchGANDiscriminator(BaseModule):
     """
 
     def __init__(self, in_channels: int = 3, base_channels: int = 64, num_layers: int = 3,
-                 init_cfg=None) -> None:
+                 init_cfg=cut_init_cfg('Conv2d')) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_layers < 1:
             raise ValueError(f'PatchGANDiscriminator: num_layers must be >= 1, got {num_layers}')
@@ -37,12 +38,6 @@ class PatchGANDiscriminator(BaseModule):
             width = next_width
         layers.append(nn.Conv2d(width, 1, 4, 1, 1))
         self.model = nn.Sequential(*layers)
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                xavier_init(m, gain=0.02, distribution='normal')
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)

@@ -2,10 +2,11 @@
 from typing import List
 
 import torch
-from mmengine.model import BaseModule, xavier_init
+from mmengine.model import BaseModule
 from torch import nn
 
 from mmdet.registry import MODELS
+from .cut_init import cut_init_cfg
 
 
 class ResnetBlock(nn.Module):
@@ -43,7 +44,7 @@ class ResnetEncoder(BaseModule):
                  in_channels: int = 3,
                  base_channels: int = 64,
                  num_blocks: int = 9,
-                 init_cfg=None) -> None:
+                 init_cfg=cut_init_cfg('Conv2d')) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_blocks < 1:
             raise ValueError(f'ResnetEncoder: num_blocks must be >= 1, got {num_blocks}')
@@ -59,13 +60,6 @@ class ResnetEncoder(BaseModule):
         ])
         self.stage_channels = [in_channels, c, 2 * c] + [4 * c] * (num_blocks + 1)
         self.out_channels = 4 * c
-
-    def init_weights(self) -> None:
-        # CUT's default: xavier-normal with gain 0.02, zero bias.
-        super().init_weights()
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                xavier_init(m, gain=0.02, distribution='normal')
 
     def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
         """(B, 3, H, W) with H, W multiples of 4 → list of stage outputs (see class docstring)."""

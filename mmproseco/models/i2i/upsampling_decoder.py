@@ -2,8 +2,10 @@
 from typing import List, Sequence
 
 import torch
-from mmengine.model import BaseModule, xavier_init
+from mmengine.model import BaseModule
 from torch import nn
+
+from .cut_init import cut_init_cfg
 
 
 class UpsamplingDecoder(BaseModule):
@@ -24,7 +26,7 @@ class UpsamplingDecoder(BaseModule):
                  channels: Sequence[int],
                  out_channels: int,
                  final_kernel_size: int = 7,
-                 init_cfg=None) -> None:
+                 init_cfg=cut_init_cfg(['Conv2d', 'ConvTranspose2d'])) -> None:
         super().__init__(init_cfg=init_cfg)
         if final_kernel_size % 2 != 1:
             raise ValueError(f'final_kernel_size must be odd, got {final_kernel_size}')
@@ -42,12 +44,6 @@ class UpsamplingDecoder(BaseModule):
                 nn.Conv2d(in_channels, out_channels, final_kernel_size)))
         self.layers = nn.ModuleList(layers)
         self.layer_channels = [*channels, out_channels]
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                xavier_init(m, gain=0.02, distribution='normal')
 
     def forward(self, code: torch.Tensor) -> List[torch.Tensor]:
         """(B, C_in, h, w) → outputs of every layer; the last is (B, out_channels, 4h, 4w) for two

@@ -18,7 +18,19 @@ Differences from the original code, on purpose:
   the original padded its list with unrelated classes in class-id order and made them positives
   (``emulate_padding_bug`` reproduces that);
 * the rank terms are averaged by default like the original code (the paper writes a sum:
-  ``rank_reduction='sum'``), and only over the terms that have at least one anchor.
+  ``rank_reduction='sum'``), and only over the terms that have at least one anchor;
+* classes withheld from training (``withheld_classes``, the OOD classes) are taken out of every
+  ranking, as the original's OOD ranking did by hand: a class whose only similar classes are
+  withheld has no rank-1 term.
+
+How a term averages its anchors:
+
+* ``form='in'``: one loss per anchor, averaged over the anchors that have a positive;
+* ``form='out'``: one loss per (anchor, positive) pair. By default (``out_reduction='pair'``)
+  the term is the mean over all pairs of the batch, as the official RINCE code
+  (``sum_out_log``) does, so an anchor with more positives weighs more;
+  ``out_reduction='anchor'`` first averages each anchor's pairs, then the anchors, as
+  SupCon's ``L_out`` does.
 """
 import json
 from typing import Dict, List, Optional, Sequence, Union
@@ -41,7 +53,8 @@ def build_class_rank_matrix(classes: Sequence[str],
                             class_ranks: ClassRanks,
                             num_ranks: int,
                             emulate_padding_bug: bool = False,
-                            num_columns: Optional[int] = None) -> Tensor:
+                            num_columns: Optional[int] = None,
+                            withheld_classes: Sequence[str] = ()) -> Tensor:
     """Turn a per-class similarity ranking into a class-by-class rank table.
 
     Args:
@@ -54,6 +67,10 @@ def build_class_rank_matrix(classes: Sequence[str],
             columns; a class with ``1 <= k < num_columns - 1`` of them gets the first
             ``num_columns - 1 - k`` unrelated classes (in label order) added to its last rank.
         num_columns (int, optional): The original's ``n_sim_classes``; needed by the emulation.
+        withheld_classes (Sequence[str]): Classes that never reach the loss (held out of
+            training). They are removed from every ranking before anything else, so they rank
+            nothing and are ranked by nothing; the ranks of the other classes keep their
+            numbers (and temperatures), a rank left empty simply has no positives.
 
     Returns:
         Tensor: ``(C, C)`` long tensor; entry ``[c, c']`` is the rank of class ``c'`` for anchors
@@ -64,6 +81,12 @@ def build_class_rank_matrix(classes: Sequence[str],
                                           for level in ranks for n in level}) - set(index))
     if unknown:
         raise ValueError(f'class_ranks names classes that are not in `classes`: {unknown}')
+    unknown = sorted(set(withheld_classes) - set(index))
+    if unknown:
+        raise ValueError(f'withheld_classes are not in `classes`: {unknown}')
+    withheld = set(withheld_classes)
+    class_ranks = {name: [[n for n in level if n not in withheld] for level in levels]
+                   for name, levels in class_ranks.items() if name not in withheld}
     if emulate_padding_bug and (num_columns is None or num_columns < 1):
         raise ValueError('emulate_padding_bug needs num_columns >= 1 (the original n_sim_classes)')
     table = torch.full((len(classes), len(classes)), NEGATIVE, dtype=torch.long)
@@ -73,7 +96,8 @@ def build_class_rank_matrix(classes: Sequence[str],
             listed = {n for level in levels for n in level}
             missing = num_columns - 1 - len(listed)
             if missing > 0:
-                unrelated = [n for n in classes if n != name and n not in listed]
+                unrelated = [n for n in classes
+                             if n != name and n not in listed and n not in withheld]
                 levels[-1] += unrelated[:missing]
         for rank, level in enumerate(levels, start=1):
             for other in level:
@@ -138,7 +162,8 @@ def ranked_contrastive_loss(anchors: Tensor,
                             form: str = 'in',
                             cumulative_positives: bool = False,
                             anchor_has_rank: Optional[Tensor] = None,
-                            rank_reduction: str = 'mean') -> Tensor:
+                            rank_reduction: str = 'mean',
+                            out_reduction: str = 'pair') -> Tensor:
     """RINCE loss of anchors against a ranked contrast set.
 
     Args:
@@ -148,20 +173,26 @@ def ranked_contrastive_loss(anchors: Tensor,
         temperatures (Sequence[float]): ``tau_i`` of the terms ``i = 0..R-1``.
         form (str): ``'in'``: the positives of a term are summed inside the log. ``'out'``: each
             positive is contrasted with the entries ranked after the term on its own,
-            ``-log(e^{s_p} / (e^{s_p} + sum_neg e^{s_z}))``, averaged over the anchor's positives.
+            ``-log(e^{s_p} / (e^{s_p} + sum_neg e^{s_z}))``.
         cumulative_positives (bool): Term ``i`` takes ranks ``0..i`` as positives against the
             whole contrast set (the original ``use_same_and_similar_class``).
         anchor_has_rank (Tensor, optional): ``(N, R)`` bool; with ``cumulative_positives`` an
             anchor enters term ``i >= 1`` only if its class ranks some class at ``i``.
         rank_reduction (str): ``'mean'`` or ``'sum'`` over the terms that have anchors.
+        out_reduction (str): How ``form='out'`` averages a term: ``'pair'`` (official RINCE):
+            mean over all (anchor, positive) pairs; ``'anchor'``: mean over each anchor's
+            positives, then over the anchors. Unused by ``form='in'``.
 
     Returns:
-        Tensor: Scalar loss; terms average over the anchors that have a positive in them.
+        Tensor: Scalar loss; a term averages over the anchors (``'in'``) or pairs (``'out'``)
+        that have a positive in it.
     """
     if form not in ('in', 'out'):
         raise ValueError(f"form must be 'in' or 'out', got {form!r}")
     if rank_reduction not in ('mean', 'sum'):
         raise ValueError(f"rank_reduction must be 'mean' or 'sum', got {rank_reduction!r}")
+    if out_reduction not in ('pair', 'anchor'):
+        raise ValueError(f"out_reduction must be 'pair' or 'anchor', got {out_reduction!r}")
     similarity = anchors @ contrast.t()
     present = ranks != EXCLUDED
     terms = []
@@ -182,13 +213,16 @@ def ranked_contrastive_loss(anchors: Tensor,
         if form == 'in':
             log_pos = logits.masked_fill(~positive, float('-inf')).logsumexp(dim=1)
             log_all = logits.masked_fill(~pool, float('-inf')).logsumexp(dim=1)
-            per_anchor = log_all - log_pos
+            term = (log_all - log_pos).mean()
         else:
             log_neg = logits.masked_fill(~(pool & ~positive), float('-inf')).logsumexp(dim=1)
             # -log(e^a / (e^a + e^b)) = softplus(b - a); b = -inf (no negative) gives 0.
-            pair_loss = F.softplus(log_neg[:, None] - logits)
-            per_anchor = (pair_loss * positive).sum(dim=1) / positive.sum(dim=1)
-        terms.append(per_anchor.mean())
+            pair_loss = F.softplus(log_neg[:, None] - logits) * positive
+            if out_reduction == 'pair':
+                term = pair_loss.sum() / positive.sum()
+            else:
+                term = (pair_loss.sum(dim=1) / positive.sum(dim=1)).mean()
+        terms.append(term)
     if not terms:
         # No anchor has any positive: a zero that keeps the graph (and DDP) intact.
         return similarity.sum() * 0.
@@ -221,6 +255,11 @@ class RankedContrastiveLoss(nn.Module):
         form (str): ``'in'`` (default; what the original runs used) or ``'out'``.
         cumulative_positives (bool): Original ``use_same_and_similar_class``. Default False.
         rank_reduction (str): ``'mean'`` (original code) or ``'sum'`` (paper) over the terms.
+        out_reduction (str): ``'pair'`` (default, official RINCE) or ``'anchor'``: how
+            ``form='out'`` averages a term, see :func:`ranked_contrastive_loss`.
+        withheld_classes (Sequence[str]): Classes held out of training (the dataset's
+            ``withheld_classes``); removed from the ranking, see
+            :func:`build_class_rank_matrix`. Default none.
         emulate_padding_bug (bool): See :func:`build_class_rank_matrix`. Default False.
         num_columns (int, optional): The original ``n_sim_classes``, for the emulation only.
         loss_weight (float): Multiplier of the loss.
@@ -233,6 +272,8 @@ class RankedContrastiveLoss(nn.Module):
                  form: str = 'in',
                  cumulative_positives: bool = False,
                  rank_reduction: str = 'mean',
+                 out_reduction: str = 'pair',
+                 withheld_classes: Sequence[str] = (),
                  emulate_padding_bug: bool = False,
                  num_columns: Optional[int] = None,
                  loss_weight: float = 1.0) -> None:
@@ -246,15 +287,19 @@ class RankedContrastiveLoss(nn.Module):
             raise ValueError(f"form must be 'in' or 'out', got {form!r}")
         if rank_reduction not in ('mean', 'sum'):
             raise ValueError(f"rank_reduction must be 'mean' or 'sum', got {rank_reduction!r}")
+        if out_reduction not in ('pair', 'anchor'):
+            raise ValueError(f"out_reduction must be 'pair' or 'anchor', got {out_reduction!r}")
         self.classes = list(classes)
         self.temperatures = temperatures
         self.form = form
         self.cumulative_positives = cumulative_positives
         self.rank_reduction = rank_reduction
+        self.out_reduction = out_reduction
         self.loss_weight = loss_weight
         rank_matrix = build_class_rank_matrix(
             self.classes, _load_class_ranks(class_ranks), len(temperatures),
-            emulate_padding_bug=emulate_padding_bug, num_columns=num_columns)
+            emulate_padding_bug=emulate_padding_bug, num_columns=num_columns,
+            withheld_classes=withheld_classes)
         self.register_buffer('rank_matrix', rank_matrix, persistent=False)
         # has_rank[c, i]: class c ranks at least one class at rank i (column 0 always True).
         has_rank = torch.stack([(rank_matrix == i).any(dim=1)
@@ -279,7 +324,8 @@ class RankedContrastiveLoss(nn.Module):
         loss = ranked_contrastive_loss(
             anchors, contrast, ranks, self.temperatures, form=self.form,
             cumulative_positives=self.cumulative_positives,
-            anchor_has_rank=self.has_rank[anchor_labels], rank_reduction=self.rank_reduction)
+            anchor_has_rank=self.has_rank[anchor_labels], rank_reduction=self.rank_reduction,
+            out_reduction=self.out_reduction)
         return self.loss_weight * loss
 
 
@@ -297,6 +343,7 @@ class SupConLoss(RankedContrastiveLoss):
         classes (Sequence[str]): Class names in label order.
         temperature (float): Temperature. Default 0.1.
         form (str): ``'in'`` or ``'out'``.
+        out_reduction (str): ``'pair'`` or ``'anchor'`` (``form='out'`` only).
         loss_weight (float): Multiplier of the loss.
     """
 
@@ -304,9 +351,10 @@ class SupConLoss(RankedContrastiveLoss):
                  classes: Sequence[str],
                  temperature: float = 0.1,
                  form: str = 'in',
+                 out_reduction: str = 'pair',
                  loss_weight: float = 1.0) -> None:
         super().__init__(classes, {}, temperatures=(temperature, ), form=form,
-                         loss_weight=loss_weight)
+                         out_reduction=out_reduction, loss_weight=loss_weight)
 
 
 @MODELS.register_module()
@@ -317,8 +365,8 @@ class SuperclassContrastiveLoss(RankedContrastiveLoss):
         classes (Sequence[str]): Class names in label order.
         superclasses (dict[str, Sequence[str]]): Cluster name to member classes.
         temperatures (Sequence[float]): ``(tau_same, tau_sibling)``. Default ``(0.1, 0.225)``.
-        **kwargs: ``form``, ``cumulative_positives``, ``rank_reduction``, ``loss_weight`` of
-            :class:`RankedContrastiveLoss`.
+        **kwargs: ``form``, ``cumulative_positives``, ``rank_reduction``, ``out_reduction``,
+            ``withheld_classes``, ``loss_weight`` of :class:`RankedContrastiveLoss`.
     """
 
     def __init__(self,
