@@ -258,3 +258,13 @@ def test_deepforest_tiles_match_the_raw_voc_boxes(deepforest_builds, deepforest_
             assert per_image[image['id']] == expected, image['file_name']
             checked += 1
     assert checked == 36
+
+
+def test_shapes_configs_name_the_generated_classes(repo_root):
+    """The one config copy of the classes and palette is the generator's, in label order."""
+    from mmengine.config import Config
+
+    from tools.dataprep.shapes import CLASSES, PALETTE
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/_base_/datasets/shapes_metainfo.py'))
+    assert tuple(cfg.metainfo.classes) == CLASSES
+    assert [tuple(c) for c in cfg.metainfo.palette] == [tuple(c) for c in PALETTE]

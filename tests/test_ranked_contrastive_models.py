@@ -1,6 +1,7 @@
 """Crop models: training steps, the MoCo key encoder and queue, prediction, and the configs."""
 import argparse
 import glob
+import json
 import os.path as osp
 
 import numpy as np
@@ -111,9 +112,18 @@ def test_bad_model_configs_fail_at_build():
 
 @pytest.mark.parametrize('path', sorted(glob.glob(osp.join(REPO, 'configs', 'ranked_contrastive',
                                                            '*.py'))))
-def test_shipped_configs_build(path):
+def test_shipped_configs_build(path, tmp_path):
+    from tools.dataprep.shapes import similarity_table
     cfg = Config.fromfile(path)
     assert cfg.model.backbone.init_cfg is None and cfg.default_scope == 'mmdet'
+    # The shapes losses read ranks and super-categories from the data's class_similarity.json,
+    # which the data generator writes; build them on the generator's table.
+    for key in ('class_ranks', 'superclasses'):
+        if isinstance(cfg.model.head.get('loss', {}).get(key), str):
+            assert cfg.model.head.loss[key] == 'data/shapes/class_similarity.json'
+            with open(tmp_path / 'class_similarity.json', 'w') as f:
+                json.dump(similarity_table(), f)
+            cfg.model.head.loss[key] = str(tmp_path / 'class_similarity.json')
     # ResNet-50 models take seconds each to build: build their heads (and losses) only
     model = MODELS.build(cfg.model) if 'cpu' in path else argparse.Namespace(
         head=MODELS.build(cfg.model.head))

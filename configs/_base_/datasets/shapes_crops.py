@@ -1,32 +1,17 @@
 # Object crops of the generated shapes set (data/shapes, `python tools/prepare_data.py`): 8
-# classes with a designed similarity (data/shapes/class_similarity.json, copied below so the
-# experiment is readable from its config). Ground-truth boxes by default; see
+# classes with a designed similarity. The losses read the ranks (rank 1 = one subtle cue
+# differs, ranks 2/3 only for the warm solids) and the super-categories from the data's
+# class_similarity.json (shapes_metainfo.py). Ground-truth boxes by default; see
 # configs/ranked_contrastive/*-detboxes* for crops of detections.
+_base_ = './shapes_metainfo.py'
 dataset_type = 'CheckedCocoDataset'
 data_root = 'data/shapes/'
-classes = ('red_disc', 'orange_disc', 'red_square', 'orange_square', 'blue_triangle',
-           'cyan_triangle', 'striped_bar', 'dotted_bar')
+classes = _base_.metainfo['classes']
 metainfo = dict(classes=classes)
 # Held out of training and prototypes; their test crops are the OOD set. orange_square has a
 # rank-1 neighbour (red_square) left in training, cyan_triangle leaves blue_triangle without
 # any similar class, so both "near" OOD and a class with fewer ranks are exercised.
 withheld_classes = ('orange_square', 'cyan_triangle')
-# Rank 1 = most similar (one subtle cue differs), rank 2/3 only for the warm solids.
-class_ranks = {
-    'red_disc': [['orange_disc'], ['red_square'], ['orange_square']],
-    'orange_disc': [['red_disc'], ['orange_square'], ['red_square']],
-    'red_square': [['orange_square'], ['red_disc'], ['orange_disc']],
-    'orange_square': [['red_square'], ['orange_disc'], ['red_disc']],
-    'blue_triangle': [['cyan_triangle']],
-    'cyan_triangle': [['blue_triangle']],
-    'striped_bar': [['dotted_bar']],
-    'dotted_bar': [['striped_bar']],
-}
-superclasses = {
-    'warm_solids': ['red_disc', 'orange_disc', 'red_square', 'orange_square'],
-    'cool_triangles': ['blue_triangle', 'cyan_triangle'],
-    'textured_bars': ['striped_bar', 'dotted_bar'],
-}
 # The two views of a crop must stay of its class, and here colour is a class cue: red and
 # orange solids differ only in hue (tools/dataprep/shapes.py: red 0 deg, orange 28 deg, each
 # object +-6 deg, the smallest gap between class hues). Rule: every object colour of the data,

@@ -230,16 +230,18 @@ def ranked_contrastive_loss(anchors: Tensor,
     return total.mean() if rank_reduction == 'mean' else total.sum()
 
 
-def _load_class_ranks(class_ranks: Union[ClassRanks, str]) -> ClassRanks:
-    """A ranking given inline, or the ``ranks`` entry of a class-similarity JSON file."""
-    if isinstance(class_ranks, str):
-        try:
-            with open(class_ranks) as f:
-                return json.load(f)['ranks']
-        except (OSError, KeyError, json.JSONDecodeError) as err:
-            raise ValueError(f'class_ranks file {class_ranks!r} must be a JSON object with a '
-                             f'"ranks" entry ({err})') from err
-    return {name: [list(level) for level in levels] for name, levels in class_ranks.items()}
+def _from_similarity_file(value: Union[dict, str], entry: str) -> dict:
+    """``value`` given inline, or the ``entry`` of a class-similarity JSON file (the
+    ``class_similarity.json`` that tools/prepare_data.py writes: ``ranks``, ``superclasses``)."""
+    if not isinstance(value, str):
+        return dict(value)
+    try:
+        with open(value) as f:
+            return json.load(f)[entry]
+    except (OSError, KeyError, json.JSONDecodeError) as err:
+        raise ValueError(f'class similarity file {value!r} must be a JSON object with a '
+                         f'"{entry}" entry ({err}); build the data with tools/prepare_data.py '
+                         'or give the entry inline') from err
 
 
 @MODELS.register_module()
@@ -297,7 +299,7 @@ class RankedContrastiveLoss(nn.Module):
         self.out_reduction = out_reduction
         self.loss_weight = loss_weight
         rank_matrix = build_class_rank_matrix(
-            self.classes, _load_class_ranks(class_ranks), len(temperatures),
+            self.classes, _from_similarity_file(class_ranks, 'ranks'), len(temperatures),
             emulate_padding_bug=emulate_padding_bug, num_columns=num_columns,
             withheld_classes=withheld_classes)
         self.register_buffer('rank_matrix', rank_matrix, persistent=False)
@@ -363,7 +365,8 @@ class SuperclassContrastiveLoss(RankedContrastiveLoss):
 
     Args:
         classes (Sequence[str]): Class names in label order.
-        superclasses (dict[str, Sequence[str]]): Cluster name to member classes.
+        superclasses (dict | str): Cluster name to member classes, or a JSON file with a
+            ``superclasses`` entry.
         temperatures (Sequence[float]): ``(tau_same, tau_sibling)``. Default ``(0.1, 0.225)``.
         **kwargs: ``form``, ``cumulative_positives``, ``rank_reduction``, ``out_reduction``,
             ``withheld_classes``, ``loss_weight`` of :class:`RankedContrastiveLoss`.
@@ -371,10 +374,12 @@ class SuperclassContrastiveLoss(RankedContrastiveLoss):
 
     def __init__(self,
                  classes: Sequence[str],
-                 superclasses: Dict[str, Sequence[str]],
+                 superclasses: Union[Dict[str, Sequence[str]], str],
                  temperatures: Sequence[float] = (0.1, 0.225),
                  **kwargs) -> None:
         if len(temperatures) != 2:
             raise ValueError(f'temperatures must be (same class, sibling), got {temperatures}')
-        super().__init__(classes, ranks_from_superclasses(classes, superclasses),
+        super().__init__(classes,
+                         ranks_from_superclasses(
+                             classes, _from_similarity_file(superclasses, 'superclasses')),
                          temperatures=temperatures, **kwargs)
