@@ -1,7 +1,7 @@
 """The report's table statistics and its sentences about ProSeCo against the others."""
 import statistics
 
-from tools.report import summarize, verdicts
+from mmproseco.pipeline.report import summarize, verdicts
 
 
 def runs(method, fraction, maps):
@@ -42,7 +42,7 @@ def test_one_seed_says_so_and_asks_for_more():
 
 
 def test_backbone_sentence_follows_params(tmp_path):
-    from tools.report import backbone_sentence, read_params
+    from mmproseco.pipeline.report import backbone_sentence, read_params
     path = tmp_path / 'params.yaml'
     path.write_text('backbone: {use: true, config: c.py, frozen: true}\n')
     params = read_params(path)
