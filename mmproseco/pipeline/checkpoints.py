@@ -12,8 +12,8 @@ what a supervised Deformable DETR does not have or must learn anew: the 1-class 
 ``bbox_head.cls_branches`` and the pretraining MLPs. Fine-tune with ``load_from=<out>``;
 mmengine then logs the keys it could not match::
 
-    python tools/export_pretrained.py work/pretrain/proseco/mmengine/iter_200.pth \\
-        work/pretrain/proseco/detector.pth [--source student]
+    python tools/export_pretrained.py work_dirs/proseco/iter_600.pth \\
+        work_dirs/proseco/detector.pth [--source student]
 """
 import argparse
 import os

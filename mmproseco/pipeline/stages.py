@@ -153,8 +153,8 @@ def finetune(config, init, split, out, iters, validations, seed, size, metrics, 
     if len(best) != 1:
         raise RuntimeError(f'expected one best checkpoint in {work_dir}, found {best}')
     best_iter = int(best[0].rsplit('_', 1)[1][:-4])
-    runner.load_checkpoint(best[0])
     keep_checkpoint(best[0], out)
+    runner.load_checkpoint(out)  # the kept weights, which load with weights_only=True
     for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
         os.remove(ckpt)
     write_curves(work_dir, curves)
