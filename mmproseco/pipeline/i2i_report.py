@@ -9,10 +9,10 @@ Each row is the prediction dump of one test run (``python -m mmproseco.tools.tes
         --row CUT=work/i2i/deepforest-fog/eval/cut.pkl \
         --row "No local-global=work/i2i/deepforest-fog/eval/no-lg.pkl" \
         --row "Target oracle=work/i2i/deepforest-fog/eval/oracle.pkl" \
-        --out metrics/i2i_deepforest-fog.json
+        --out results/metrics/i2i/deepforest-fog.json
 
-The gap closed is ``(AP50_row − AP50_Source) / (AP50_Target oracle − AP50_Source)`` for every row
-when both reference rows are given.
+The gap closed is ``(AP50_row − AP50_Source) / (AP50_Target oracle − AP50_Source)`` for every
+row when both reference rows are given. The ``i2i_eval`` stage calls :func:`i2i_table`.
 """
 import argparse
 import contextlib

@@ -223,7 +223,10 @@ def i2i_eval(adapters, oracle, runs, work_dir, metrics, table, figures, curves):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        prog='python -m mmproseco.pipeline', description=__doc__.split('\n')[0],
+        epilog='The stages splits, fog, ranked-report and report are the command lines of '
+        'their modules (python -m mmproseco.pipeline STAGE --help).')
     sub = parser.add_subparsers(dest='stage', required=True)
 
     def stage(name, help, outputs=('out', 'curves', 'timings')):
