@@ -6,8 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-# The stages run this checkout's code, even before it is reinstalled.
-export PYTHONPATH := $(CURDIR)
+# No PYTHONPATH: every DVC stage runs `python -m mmproseco.pipeline` from the repository
+# root, which imports this checkout's code first (and refuses to run another copy).
 SOURCES := $(shell find mmproseco -name '*.py') setup.cfg pyproject.toml
 
 .PHONY: install test repro data

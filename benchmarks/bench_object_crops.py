@@ -8,17 +8,14 @@ the shapes set (its batch size of 128x128 images, 3 boxes each), data loading ex
 """
 import argparse
 import json
-import os.path as osp
 import resource
-import sys
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from benchmarks.timing import median_seconds  # noqa: E402
+from benchmarks.timing import median_seconds
 
 CPU_CONFIG = 'configs/ranked_contrastive/ranked-contrastive_r18_1xb16-cpu_shapes.py'
 

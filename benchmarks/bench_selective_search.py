@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from mmproseco.datasets.unlabeled import list_image_files
-from tools.selective_search import SearchSettings, compute_proposals, run_selective_search
+from mmproseco.pipeline.selective_search import (SearchSettings, compute_proposals,
+                                                 run_selective_search)
 
 
 def generate_images(folder, count, size=128, seed=0):

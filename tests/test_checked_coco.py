@@ -256,8 +256,7 @@ def test_shapes_evaluator_scores_ground_truth_as_perfect(tiny_shapes):
 
 
 def test_deepforest_config_pipeline(tmp_path):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    from dataprep import deepforest as source
+    from tools.dataprep import deepforest as source
     try:
         wheel = source.fetch_wheel(source.default_cache_dir())
     except source.PrepareDataError as err:

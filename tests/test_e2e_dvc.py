@@ -18,8 +18,8 @@ BIN = osp.dirname(sys.executable)
 
 
 def sh(cmd, cwd, timeout=1800):
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ['PATH'], PYTHONPATH=str(cwd),
-               DVC_NO_ANALYTICS='1')
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ['PATH'], DVC_NO_ANALYTICS='1')
+    env.pop('PYTHONPATH', None)  # `python -m mmproseco.pipeline` imports the clone's code
     out = subprocess.run(cmd, cwd=cwd, env=env, shell=True, capture_output=True, text=True,
                          timeout=timeout)
     assert out.returncode == 0, f'{cmd}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}'
@@ -31,6 +31,11 @@ def clone(tmp_path_factory, repo_root):
     """A git clone with the checkout's uncommitted edits and the embedded data."""
     repo = tmp_path_factory.mktemp('dvc') / 'repo'
     sh(f'git clone -q --no-hardlinks {repo_root} {repo}', repo_root)
+    deleted = subprocess.run('git ls-files -d', cwd=repo_root, shell=True,
+                             capture_output=True, text=True).stdout.split()
+    for path in deleted:
+        if osp.exists(repo / path):
+            os.remove(repo / path)
     changed = subprocess.run('git ls-files -m -o --exclude-standard', cwd=repo_root, shell=True,
                              capture_output=True, text=True).stdout.split()
     for path in changed:
@@ -79,7 +84,7 @@ def test_smoke_profile_runs_the_whole_graph(clone):
 
 
 def method_name(method):
-    from tools.report import METHOD_NAMES
+    from mmproseco.pipeline.report import METHOD_NAMES
     return METHOD_NAMES[method]
 
 

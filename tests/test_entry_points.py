@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from tools.export_pretrained import export_state_dict
+from mmproseco.pipeline.checkpoints import export_state_dict
 
 PROSECO = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
 

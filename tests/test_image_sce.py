@@ -39,22 +39,24 @@ def test_image_sce_loss_and_gradients(repo_root):
 
 
 def test_image_sce_backbone_starts_proseco_frozen(repo_root, tmp_path):
-    """The recipe of docs/proseco.md, as tools/study_backbone_init.py passes it: ProSeCo's
-    student and teacher start from ImageSCE's student backbone, which stays frozen."""
+    """The recipe of docs/proseco.md, as the pipeline's stages pass it: ProSeCo's student
+    and teacher start from the backbone the ``backbone`` stage keeps of ImageSCE, which
+    stays frozen. Both sides come from the configs' ``pretrain_export``."""
+    from mmproseco.pipeline.checkpoints import export_state_dict, save_weights
+    from mmproseco.pipeline.stages import backbone_options, pretrain_export
     from mmproseco.tools.cli import load_config
-    from mmproseco.tools.train import parse_args
-    from tools.study_backbone_init import arm_options
     init_default_scope('mmdet')
     torch.manual_seed(0)
-    image_sce = MODELS.build(Config.fromfile(f'{repo_root}/{IMAGE_SCE_CONFIG}').model)
-    checkpoint = tmp_path / 'image-sce.pth'
-    torch.save(dict(state_dict=image_sce.state_dict()), checkpoint)
+    image_sce_config = f'{repo_root}/{IMAGE_SCE_CONFIG}'
+    image_sce = MODELS.build(Config.fromfile(image_sce_config).model)
+    checkpoint = tmp_path / 'backbone.pth'
+    save_weights(checkpoint, export_state_dict(
+        image_sce.state_dict(), pretrain_export(image_sce_config)['source'])[0])
     expected = image_sce.student['backbone'].state_dict()
 
     config = f'{repo_root}/configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
-    args = parse_args([config, '--cfg-options',
-                       *arm_options(freeze=True, image_sce=True, image_sce_checkpoint=checkpoint)])
-    proseco = MODELS.build(load_config(config, args.cfg_options).model)
+    options = backbone_options(pretrain_export(config), checkpoint, freeze=True)
+    proseco = MODELS.build(load_config(config, options).model)
     student = proseco.student.backbone.state_dict()
     assert not all(torch.equal(student[k], expected[k]) for k in expected)  # not by chance
     proseco.init_weights()

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 
 import mmproseco  # noqa: F401
-from tools.make_splits import main as make_splits
+from mmproseco.pipeline.splits import main as make_splits
 
 
 def fake_coco(root, split, names, categories):

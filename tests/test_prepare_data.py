@@ -20,10 +20,10 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
+from tools.dataprep import deepforest as deepforest_source
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOL = osp.join(ROOT, 'tools', 'prepare_data.py')
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-from dataprep import deepforest as deepforest_source  # noqa: E402
 
 SPLITS = ('unlabeled', 'train', 'val', 'test')
 SHAPES_SIZES = ('150', '10', '10')

@@ -1,7 +1,7 @@
 """The report's table statistics and its sentences about ProSeCo against the others."""
 import statistics
 
-from tools.report import summarize, verdicts
+from mmproseco.pipeline.report import summarize, verdicts
 
 
 def runs(method, fraction, maps):
@@ -42,7 +42,7 @@ def test_one_seed_says_so_and_asks_for_more():
 
 
 def test_backbone_sentence_follows_params(tmp_path):
-    from tools.report import backbone_sentence, read_params
+    from mmproseco.pipeline.report import backbone_sentence, read_params
     path = tmp_path / 'params.yaml'
     path.write_text('backbone: {use: true, config: c.py, frozen: true}\n')
     params = read_params(path)
@@ -51,3 +51,22 @@ def test_backbone_sentence_follows_params(tmp_path):
     path.write_text('backbone: {use: false, config: c.py, frozen: true}\n')
     params = read_params(path)
     assert backbone_sentence(params)[0].startswith('Every method starts from a random backbone')
+
+
+def test_pretraining_rows_take_the_seconds_from_the_timings(tmp_path):
+    """The metrics of a pretraining hold what its inputs decide; its seconds come from the
+    separate timings file, and a run without one still gets a row."""
+    import json
+
+    from mmproseco.pipeline.report import pretrain_rows
+    (tmp_path / 'metrics' / 'pretrain').mkdir(parents=True)
+    (tmp_path / 'timings' / 'pretrain').mkdir(parents=True)
+    (tmp_path / 'metrics' / 'pretrain' / 'proseco.json').write_text(json.dumps(
+        dict(iters=200, last_losses=dict(loss=1.23456, loss_contrast=0.5))))
+    (tmp_path / 'metrics' / 'pretrain' / 'scratch.json').write_text(json.dumps(
+        dict(iters=0, last_losses={})))
+    (tmp_path / 'timings' / 'pretrain' / 'proseco.json').write_text(json.dumps(
+        dict(train_seconds=81.5)))
+    assert pretrain_rows(tmp_path / 'metrics', tmp_path / 'timings') == [
+        '| proseco | 200 | 81.5 | loss 1.235, loss_contrast 0.500 |',
+        '| scratch | 0 | – |  |']

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mmproseco.datasets.unlabeled import load_proposal_file
-from tools.selective_search import SearchSettings, compute_proposals, main
+from mmproseco.pipeline.selective_search import SearchSettings, compute_proposals, main
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

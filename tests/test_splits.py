@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tools.make_splits import main as make_splits, sample_image_ids
+from mmproseco.pipeline.splits import main as make_splits, sample_image_ids
 
 
 def coco(num_images=200):

@@ -14,7 +14,7 @@ import mmproseco  # noqa: F401  (registers the modules)
 from mmdet.registry import DATASETS, MODELS, TRANSFORMS
 from mmdet.utils import register_all_modules
 from mmproseco.datasets.unlabeled import load_proposal_file, save_proposal_file
-from tools.selective_search import main as selective_search
+from mmproseco.pipeline.selective_search import main as selective_search
 
 register_all_modules()  # default scope 'mmdet', as in our configs
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

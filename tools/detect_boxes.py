@@ -12,13 +12,9 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 from typing import List
 
 import numpy as np
-
-if __package__ in (None, ''):
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):

@@ -13,3 +13,7 @@ train_pipeline = [
     dict(type='PackDetInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# For the pipeline (mmproseco/pipeline/stages.py): the whole model is the detector, and
+# freezing its backbone freezes all four ResNet stages, as DETReg does.
+pretrain_export = dict(
+    source='', backbone='model.backbone', freeze={'model.backbone.frozen_stages': 4})

@@ -17,3 +17,6 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(data_root='', data_prefix=dict(img='data/shapes/images/')))
 randomness = dict(seed=0)
+# For the pipeline (mmproseco/pipeline/stages.py): the random-initialization baseline
+# saves the whole model, its backbone started from the `backbone` stage's weights.
+pretrain_export = dict(source='', backbone='model.backbone')

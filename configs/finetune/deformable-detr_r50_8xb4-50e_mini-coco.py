@@ -15,3 +15,6 @@ train_dataloader = dict(
 # 1 % of COCO is ~1,200 images: DETReg fine-tunes for many epochs
 train_cfg = dict(max_epochs=2000, val_interval=50)
 default_hooks = dict(checkpoint=dict(interval=50))
+# For the pipeline (mmproseco/pipeline/stages.py): the random-initialization baseline
+# saves the whole model, its backbone started from the `backbone` stage's weights.
+pretrain_export = dict(source='', backbone='model.backbone')

@@ -11,3 +11,6 @@ train_dataloader = dict(
                  data_prefix=dict(img='data/VOCdevkit/')))
 train_cfg = dict(max_epochs=500, val_interval=25)
 default_hooks = dict(checkpoint=dict(interval=25))
+# For the pipeline (mmproseco/pipeline/stages.py): the random-initialization baseline
+# saves the whole model, its backbone started from the `backbone` stage's weights.
+pretrain_export = dict(source='', backbone='model.backbone')

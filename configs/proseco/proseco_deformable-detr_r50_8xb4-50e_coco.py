@@ -13,3 +13,8 @@ val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
 default_hooks = dict(checkpoint=dict(save_best=None), visualization=dict(draw=False))
 auto_scale_lr = dict(base_batch_size=32)
+# For the pipeline (mmproseco/pipeline/stages.py): the student is the detector that
+# fine-tuning loads, its backbone starts both branches, and freezing it is one switch.
+pretrain_export = dict(
+    source='student', backbone='model.detector.backbone',
+    freeze={'model.freeze_backbone': True})

@@ -49,3 +49,6 @@ train_dataloader = dict(
         ]))
 optim_wrapper = dict(paramwise_cfg=None)
 custom_hooks = [dict(type='TeacherEMAHook', momentum=0.99, momentum_schedule='cosine')]
+# What the pipeline's `backbone` stage keeps of this model: the student's backbone, which
+# the other methods then start from (mmproseco/pipeline/stages.py).
+pretrain_export = dict(source='student.backbone')

@@ -23,22 +23,31 @@ def parse_args(argv=None):
     return parse_with_common_args(parser, argv)
 
 
+def build_runner(config, checkpoint, work_dir=None, cfg_options=None, launcher='none',
+                 out=None, show_dir=None):
+    """The runner ``main`` tests, from keyword arguments (for mmproseco.pipeline).
+    ``out``: dump the predictions to this .pkl file; ``show_dir``: paint them."""
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    cfg = load_config(config, cfg_options, launcher, work_dir)
+    cfg.load_from = checkpoint
+    if show_dir:
+        from mmdet.engine.hooks.utils import trigger_visualization_hook
+        cfg = trigger_visualization_hook(
+            cfg, argparse.Namespace(show=False, wait_time=0, show_dir=show_dir))
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if out is not None:
+        if not out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {out!r}')
+        from mmdet.evaluation import DumpDetResults
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
+    return runner
+
+
 def main(argv=None):
     args = parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
-    cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-    cfg.load_from = args.checkpoint
-    if args.show_dir:
-        from mmdet.engine.hooks.utils import trigger_visualization_hook
-        args.show, args.wait_time = False, 0
-        cfg = trigger_visualization_hook(cfg, args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    if args.out is not None:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'--out must be a .pkl file, got {args.out!r}')
-        from mmdet.evaluation import DumpDetResults
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner = build_runner(args.config, args.checkpoint, args.work_dir, args.cfg_options,
+                          args.launcher, args.out, args.show_dir)
     return run_test(runner, paint=bool(args.show_dir))
 
 

@@ -25,26 +25,30 @@ def parse_args(argv=None):
     return parse_with_common_args(parser, argv)
 
 
-def build_runner(argv=None):
-    """The runner ``main`` trains: for drivers that go on to test it in the same process."""
-    args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-    if args.amp:
+def build_runner(config, work_dir=None, cfg_options=None, launcher='none', amp=False,
+                 auto_scale_lr=False, resume=None):
+    """The runner ``main`` trains, from keyword arguments: for drivers (mmproseco.pipeline)
+    that go on to test it in the same process. ``cfg_options`` is a dict of dotted keys,
+    as ``--cfg-options`` gives; ``resume`` a checkpoint path or ``'auto'``."""
+    cfg = load_config(config, cfg_options, launcher, work_dir)
+    if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
-    if args.auto_scale_lr:
+    if auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise ValueError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
+    if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
 def main(argv=None):
-    build_runner(argv).train()
+    args = parse_args(argv)
+    build_runner(args.config, args.work_dir, args.cfg_options, args.launcher, args.amp,
+                 args.auto_scale_lr, args.resume).train()
 
 
 if __name__ == '__main__':

@@ -1,5 +1,4 @@
 """PNG figures of the I2I adapter: translation grids with attention maps, and loss curves."""
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional, Sequence
@@ -57,20 +56,17 @@ def plot_translation_grid(rows: Sequence[dict], out_file: str, score_thr: float 
     plt.close(fig)
 
 
-def plot_loss_curves(scalars_file: str, out_file: str,
+def plot_loss_curves(curves: Sequence[dict], out_file: str,
                      keys: Optional[Sequence[str]] = None) -> None:
-    """Plot every ``loss*`` scalar (or ``keys``) of an mmengine ``vis_data/scalars.json`` (JSON
-    lines) against the iteration."""
+    """Plot every ``loss*`` value (or ``keys``) of a run's curve points (dicts with
+    ``iter``, see ``mmproseco.pipeline.scalars.training_curves``) against the iteration."""
     series = defaultdict(list)
-    with open(scalars_file) as f:
-        for line in f:
-            record = json.loads(line)
-            for key, value in record.items():
-                if (keys is None and key.startswith('loss')) or (keys and key in keys):
-                    series[key].append((record.get('iter', record.get('step')), value))
+    for point in curves:
+        for key, value in point.items():
+            if (keys is None and key.startswith('loss')) or (keys and key in keys):
+                series[key].append((point['iter'], value))
     if not series:
-        raise ValueError(f'{scalars_file} has no loss scalars; is it a training '
-                         'run\'s scalars.json?')
+        raise ValueError('the curves hold no loss values; is it a training run\'s?')
     fig, ax = plt.subplots(figsize=(7, 4))
     for key, points in sorted(series.items()):
         steps, values = zip(*points)

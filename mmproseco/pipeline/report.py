@@ -1,9 +1,9 @@
-"""Write results/report.md and its figures from the metrics files of one `dvc repro`.
+"""Write results/report.md and its figures from the files the stages of one `dvc repro` wrote.
 
-    python tools/report.py [--metrics results/metrics] [--out results]
+    python -m mmproseco.pipeline report --metrics results/metrics --out results ...
 
-Every number in the report is read from a JSON file under --metrics, written by the
-stages of the same run; the figures are PNG (DVC's HTML plots need a CDN).
+Every number in the report is read from a JSON file under --metrics, --timings or --curves,
+each a dependency of the ``report`` stage; the figures are PNG (DVC's HTML plots need a CDN).
 """
 import argparse
 import glob
@@ -18,6 +18,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
+
+from .scalars import read_curves  # noqa: E402
 
 METHOD_ORDER = ('scratch', 'detreg', 'sce', 'proseco')
 METHOD_NAMES = dict(scratch='Random init (supervised only)', detreg='DETReg-style',
@@ -121,37 +123,31 @@ def plot_fractions(summary, fractions, path):
     plt.close(fig)
 
 
-def read_scalars(work_dir):
-    rows = []
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            rows += [json.loads(line) for line in f if line.strip()]
-    return rows
+def run_name(method, fraction, seed):
+    """The name dvc.yaml gives a fine-tuning stage's files."""
+    return f'{method}_{fraction:g}pct_seed{seed}'
 
 
-def plot_curves(work_root, path):
-    """Pretraining losses and fine-tuning losses / val mAP, one panel each."""
+def plot_curves(curves_dir, fraction, seed, path):
+    """Pretraining losses and fine-tuning losses / val mAP, one panel each; the fine-tuning
+    runs of ``fraction`` and ``seed``."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     for method in METHOD_ORDER:
-        rows = [r for r in read_scalars(osp.join(work_root, 'pretrain', method)) if 'loss' in r]
-        if rows:
-            axes[0].plot([r['iter'] for r in rows], [r['loss'] for r in rows],
+        pretrain = osp.join(curves_dir, 'pretrain', f'{method}.json')
+        if osp.isfile(pretrain):
+            train = [p for p in read_curves(pretrain) if 'loss' in p]
+            axes[0].plot([p['iter'] for p in train], [p['loss'] for p in train],
                          label=METHOD_NAMES[method])
-        run_dirs = sorted(glob.glob(osp.join(work_root, 'finetune', f'{method}_*')))
-        if run_dirs:  # the largest fraction, first seed
-            rows = read_scalars(run_dirs[-1])
-            train = [r for r in rows if 'loss' in r]
-            # Iteration-based runs log validations with step 0: place each one at the
-            # iteration of the training record before it.
-            val_iters, val_maps, last_iter = [], [], 0
-            for r in rows:
-                last_iter = r.get('iter', last_iter)
-                if 'coco/bbox_mAP' in r:
-                    val_iters.append(last_iter)
-                    val_maps.append(100 * r['coco/bbox_mAP'])
-            label = f'{METHOD_NAMES[method]} ({osp.basename(run_dirs[-1])})'
-            axes[1].plot([r['iter'] for r in train], [r['loss'] for r in train], label=label)
-            axes[2].plot(val_iters, val_maps, marker='o', label=label)
+        run = run_name(method, fraction, seed)
+        finetune = osp.join(curves_dir, 'finetune', f'{run}.json')
+        if osp.isfile(finetune):
+            points = read_curves(finetune)
+            train = [p for p in points if 'loss' in p]
+            val = [p for p in points if 'coco/bbox_mAP' in p]
+            label = f'{METHOD_NAMES[method]} ({run})'
+            axes[1].plot([p['iter'] for p in train], [p['loss'] for p in train], label=label)
+            axes[2].plot([p['iter'] for p in val], [100 * p['coco/bbox_mAP'] for p in val],
+                         marker='o', label=label)
     titles = ('pretraining loss', 'fine-tuning loss', 'val bbox mAP (%)')
     for ax, title in zip(axes, titles):
         ax.set_title(title)
@@ -199,6 +195,23 @@ def backbone_sentence(params):
             f'{frozen}trained by fine-tuning. "Random init" is a random transformer on it.', '']
 
 
+def pretrain_rows(metrics_dir, timings_dir):
+    """One table row per pretraining: its iterations, seconds and last logged losses."""
+    rows = []
+    for path in sorted(glob.glob(osp.join(metrics_dir, 'pretrain', '*.json'))):
+        name = osp.basename(path)
+        with open(path) as f:
+            run = json.load(f)
+        timing = osp.join(timings_dir, 'pretrain', name)
+        seconds = '–'
+        if osp.isfile(timing):
+            with open(timing) as f:
+                seconds = json.load(f).get('train_seconds', '–')
+        losses = ', '.join(f'{k} {v:.3f}' for k, v in sorted(run['last_losses'].items()))
+        rows.append(f"| {name[:-5]} | {run['iters']} | {seconds} | {losses} |")
+    return rows
+
+
 def included(title, path, note=''):
     """A section made of a markdown table another stage wrote, if it exists."""
     if not osp.isfile(path):
@@ -209,9 +222,12 @@ def included(title, path, note=''):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--metrics', default='results/metrics')
-    parser.add_argument('--work', default='work')
-    parser.add_argument('--out', default='results')
+    parser.add_argument('--metrics', required=True, help='finetune/, pretrain/, baselines/')
+    parser.add_argument('--timings', required=True, help='pretrain/')
+    parser.add_argument('--curves', required=True, help='pretrain/, finetune/')
+    parser.add_argument('--ranked', required=True, help="the ranked_report stage's table")
+    parser.add_argument('--i2i', required=True, help="the i2i_eval stage's table")
+    parser.add_argument('--out', required=True)
     parser.add_argument('--params', default='params.yaml')
     args = parser.parse_args(argv)
     params = read_params(args.params)
@@ -225,14 +241,12 @@ def main(argv=None):
     summary_ap50 = summarize(runs, 'coco/bbox_mAP_50')
     os.makedirs(args.out, exist_ok=True)
     plot_fractions(summary, fractions, osp.join(args.out, 'map_vs_fraction.png'))
-    plot_curves(args.work, osp.join(args.out, 'training_curves.png'))
-    pretrain = []
-    for path in sorted(glob.glob(osp.join(args.metrics, 'pretrain', '*.json'))):
-        with open(path) as f:
-            pretrain.append(json.load(f))
+    # the curves of the largest fraction, first seed
+    plot_curves(args.curves, fractions[-1], min(r['seed'] for r in runs),
+                osp.join(args.out, 'training_curves.png'))
     lines = [
         '# Results', '',
-        'Written by `tools/report.py` from the metrics files of one `dvc repro` '
+        'Written by `mmproseco/pipeline/report.py` from the metrics files of one `dvc repro` '
         f'({len(runs)} fine-tuning runs). Test bbox mAP (%) as mean ± std over seeds; the '
         'checkpoint of each run is chosen on val only.', '', *backbone_sentence(params),
         '## Fine-tuning with few labels', '', table(summary, summary_ap50, fractions), '',
@@ -240,19 +254,18 @@ def main(argv=None):
         '## ProSeCo against the others', '', *verdicts(summary, fractions), '',
         '## Pretraining runs', '',
         '| method | iterations | seconds | last losses |', '|---|---|---|---|',
-        *[f"| {p['method']} | {p['iters']} | {p['train_seconds']} | " +
-          ', '.join(f'{k} {v:.3f}' for k, v in sorted(p['last_losses'].items())) + ' |'
-          for p in pretrain], '',
+        *pretrain_rows(args.metrics, args.timings), '',
         '![training curves](training_curves.png)', '',
         *baseline_table(args.metrics),
         *included('Ranked contrastive object embeddings (shapes, ground-truth crops)',
-                  osp.join(args.out, 'ranked', 'report.md'),
-                  'Written by `tools/ranked_report.py` from `results/metrics/ranked/`; ROC '
-                  'curves and t-SNE maps in `results/ranked/<method>_seed<s>/`.'),
+                  args.ranked,
+                  'Written by `mmproseco/pipeline/ranked_report.py` from '
+                  '`results/metrics/ranked/`; ROC curves and t-SNE maps in '
+                  '`results/ranked/<method>_seed<s>/`.'),
         *included('I2I adapter: foggy DeepForest to clear (AP50 per class, mAP)',
-                  osp.join(args.metrics, 'i2i', 'deepforest-fog.md'),
-                  'Written by `tools/i2i_report.py` from the prediction dumps of the '
-                  '`i2i_eval` stage; `gap_closed` = (row - Source) / (Target oracle - '
+                  args.i2i,
+                  'Written by `mmproseco/pipeline/i2i_report.py` from the prediction dumps of '
+                  'the `i2i_eval` stage; `gap_closed` = (row - Source) / (Target oracle - '
                   'Source). Translation grids and loss curves in `results/i2i/`.'),
     ]
     with open(osp.join(args.out, 'report.md'), 'w') as f:

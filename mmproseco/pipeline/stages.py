@@ -1,0 +1,302 @@
+"""The training and evaluation stages of dvc.yaml: each runs mmproseco's own train/test
+runners (the code ``mim train``/``mim test`` run) with the sizes of the active profile of
+params.yaml. Every path a stage reads or writes is an argument, given by dvc.yaml.
+
+A stage keeps only what depends on its inputs: the weights (:mod:`.checkpoints`), its
+metrics and its curves (:mod:`.scalars`). mmengine's work dir (logs, ``scalars.json``,
+``last_checkpoint``, the full checkpoints) is the ``mmengine`` folder next to the kept
+checkpoint, outside the stage's outputs; the seconds a stage took go to its timings file.
+
+``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to
+a few iterations, to check the graph end to end.
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+import shutil
+import time
+
+from mmengine.config import Config, DictAction
+
+from mmproseco.tools import test as test_tool
+from mmproseco.tools import train as train_tool
+from .checkpoints import export_detector, export_state_dict, keep_checkpoint, save_weights
+from .files import write_json
+from .i2i_figures import i2i_figures
+from .i2i_report import i2i_table
+from .params import load_params
+from .scalars import last_losses, read_curves, write_curves
+from .selective_search import (SearchSettings, default_cache_dir, list_images,
+                               run_selective_search)
+
+#: The rows of the I2I table: name, prediction dump, the params.yaml ``i2i.adapters`` key
+#: of the run whose checkpoint is tested ('oracle': the target oracle), config options.
+I2I_ROWS = (
+    ('Source', 'source', 'attention-i2i', {'model.translate': False}),
+    ('Translated', 'translated', 'attention-i2i', {}),
+    ('CUT', 'cut', 'cut', {}),
+    ('No local-global', 'no-lg', 'attention-i2i-no-lg', {}),
+    ('Target oracle', 'oracle', 'oracle', {}),
+)
+
+
+def mmengine_dir(out):
+    """mmengine's work dir of the stage whose kept checkpoint is ``out``: beside it, so
+    that the timestamped logs stay out of the stage's outputs. Emptied before each run."""
+    work_dir = osp.join(osp.dirname(out), 'mmengine')
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return work_dir
+
+
+def eval_subset(size, loaders=('val', 'test')):
+    """Options that cut val/test to the profile's ``eval_images`` (0 or absent: all)."""
+    count = size.get('eval_images', 0)
+    return {f'{name}_dataloader.dataset.indices': count for name in loaders} if count else {}
+
+
+def pretrain_export(config):
+    """The config's ``pretrain_export``: what the pipeline needs to know of the model.
+
+    ``source``: the submodule that is the detector (``student`` for a teacher-student
+    model, '' for the whole model); ``backbone``: where the backbone sits in the config
+    (``model.backbone``); ``freeze``: the options that freeze that backbone.
+    """
+    spec = Config.fromfile(config).get('pretrain_export')
+    if spec is None:
+        raise ValueError(f'{config} has no pretrain_export; add pretrain_export = dict('
+                         "source='', backbone='model.backbone', freeze={...}) "
+                         '(docs/pipeline.md)')
+    return spec
+
+
+def backbone_options(spec, checkpoint=None, freeze=False):
+    """Options that start the config's backbone from ``checkpoint`` (the ``backbone``
+    stage's weights) and freeze it if ``freeze``. ``_delete_`` because the configs'
+    ``init_cfg`` is None, which a dict cannot merge into."""
+    options = {} if checkpoint is None else {
+        f"{spec['backbone']}.init_cfg":
+        dict(_delete_=True, type='Pretrained', checkpoint=str(checkpoint))}
+    if freeze:
+        options.update(spec['freeze'])
+    return options
+
+
+def timed_train(config, work_dir, cfg_options):
+    """Build the runner, train it; returns the runner and the seconds it took."""
+    start = time.time()
+    runner = train_tool.build_runner(config, work_dir=work_dir, cfg_options=cfg_options)
+    runner.train()
+    return runner, round(time.time() - start, 1)
+
+
+def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, freeze=False):
+    """Pretrain ``config`` for ``iters`` iterations and export the detector it trained to
+    ``out`` (the config's ``pretrain_export.source``), its backbone started from the
+    ``backbone`` stage's weights if given, and frozen if ``freeze``. The metrics hold the
+    last logged losses. Returns the metrics and the training seconds."""
+    spec = pretrain_export(config)
+    work_dir = mmengine_dir(out)
+    _, seconds = timed_train(config, work_dir, {
+        'train_cfg.max_iters': iters, 'default_hooks.checkpoint.interval': iters,
+        'randomness.seed': seed, **backbone_options(spec, backbone, freeze)})
+    ckpt = osp.join(work_dir, f'iter_{iters}.pth')
+    export_detector(ckpt, out, spec['source'])
+    os.remove(ckpt)  # the full checkpoint is 3x larger and holds nothing the graph reads
+    points = write_curves(work_dir, curves)
+    result = dict(config=config, iters=iters, last_losses=last_losses(points))
+    write_json(metrics, result)
+    write_json(timings, dict(train_seconds=seconds))
+    return dict(result, train_seconds=seconds)
+
+
+def random_init(config, out, seed, metrics, backbone=None):
+    """The 'scratch' baseline: the detector's seeded random initialization (on the
+    ``backbone`` stage's weights, if given), saved so that it enters fine-tuning through
+    the same ``load_from`` path as the pretrained ones."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import set_random_seed
+
+    from mmdet.registry import MODELS
+    from mmproseco.tools.cli import load_config
+
+    spec = pretrain_export(config)
+    cfg = load_config(config, backbone_options(spec, backbone))
+    init_default_scope(cfg.default_scope)
+    set_random_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    save_weights(out, export_state_dict(model.state_dict(), spec['source'])[0])
+    write_json(metrics, dict(config=config, iters=0, last_losses={}))
+
+
+def test_metrics(runner):
+    """Test the runner's current weights; the metrics as plain floats."""
+    return {k: float(v) for k, v in test_tool.run_test(runner).items()}
+
+
+def finetune(config, init, split, out, iters, validations, seed, size, metrics, curves,
+             timings, facts=None):
+    """Fine-tune ``init`` on the labeled ``split``, keep the best checkpoint on val as
+    ``out``, then test it. ``facts`` (method, fraction, ...) go into the metrics.
+
+    Model selection uses val only; the test set is read once, by the kept checkpoint. One
+    runner does both, so the log of the test follows the training log.
+    """
+    work_dir = mmengine_dir(out)
+    interval = max(1, iters // validations)
+    runner, seconds = timed_train(config, work_dir, {
+        'load_from': init, 'randomness.seed': seed, 'train_dataloader.dataset.ann_file': split,
+        'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
+        'default_hooks.checkpoint.interval': interval, **eval_subset(size)})
+    best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
+    if len(best) != 1:
+        raise RuntimeError(f'expected one best checkpoint in {work_dir}, found {best}')
+    best_iter = int(best[0].rsplit('_', 1)[1][:-4])
+    keep_checkpoint(best[0], out)
+    runner.load_checkpoint(out)  # the kept weights, which load with weights_only=True
+    for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
+        os.remove(ckpt)
+    write_curves(work_dir, curves)
+    result = dict(**(facts or {}), seed=seed, iters=iters, best_iter=best_iter,
+                  **test_metrics(runner))
+    write_json(metrics, result)
+    write_json(timings, dict(train_seconds=seconds))
+    return result
+
+
+def train(config, out, iters, size, curves, timings, cfg_options=None, full_eval=False,
+          test_metrics_file=None):
+    """Train ``config`` for ``iters`` iterations (None keeps the config's own schedule);
+    the last checkpoint becomes ``out``. With ``test_metrics_file``, the same runner then
+    tests the final weights and writes the metrics there."""
+    work_dir = mmengine_dir(out)
+    options = {} if iters is None else {
+        'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
+        'default_hooks.checkpoint.interval': iters}
+    if not full_eval:
+        options.update(eval_subset(size))
+    runner, seconds = timed_train(config, work_dir, {**options, **(cfg_options or {})})
+    keep_checkpoint(osp.join(work_dir, f'iter_{runner.cfg.train_cfg.max_iters}.pth'), out)
+    write_curves(work_dir, curves)
+    if test_metrics_file is not None:
+        write_json(test_metrics_file, dict(config=config, **test_metrics(runner)))
+    write_json(timings, dict(train_seconds=seconds))
+
+
+def proposals(ann, img_dir, out, max_images, metrics, timings):
+    """Selective Search boxes of the unlabeled pool (the profile may take only a part).
+    The metrics count images and boxes; the timings hold the wall time and how many
+    images came from the cache, which depend on the machine and the cache, not the data."""
+    start = time.time()
+    names = list_images(ann, img_dir)
+    names = names[:max_images] if max_images > 0 else names
+    summary = run_selective_search(names, img_dir, out, default_cache_dir(out),
+                                   SearchSettings(), os.cpu_count(), progress=False)
+    write_json(metrics, {k: summary[k] for k in ('images', 'with_proposals', 'skipped_count',
+                                                 'boxes', 'boxes_per_image')})
+    write_json(timings, dict(wall_seconds=round(time.time() - start, 1),
+                             workers=os.cpu_count(), computed=summary['computed'],
+                             reused=summary['reused']))
+
+
+def i2i_eval(adapters, oracle, runs, work_dir, metrics, table, figures, curves):
+    """The I2I table: the clear-trained detector tested on the foggy test tiles raw
+    ("Source"), behind each adapter, and the target oracle, in one process; the rows scored
+    with pycocotools against the test annotations of the oracle's config, then the
+    translation figures of the attention adapter.
+
+    ``adapters``: {params key: config}; ``runs``: {params key or 'oracle': checkpoint}.
+    """
+    shutil.rmtree(work_dir, ignore_errors=True)
+    rows = {}
+    for row, name, key, options in I2I_ROWS:
+        config = oracle if key == 'oracle' else adapters[key]
+        dump = osp.join(work_dir, f'{name}.pkl')
+        runner = test_tool.build_runner(config, runs[key], work_dir=work_dir,
+                                        cfg_options=options, out=dump)
+        test_tool.run_test(runner)
+        rows[row] = dump
+    test_set = Config.fromfile(oracle).test_evaluator
+    i2i_table(test_set.ann_file, rows, metrics, table)
+    i2i_figures(adapters['attention-i2i'], runs['attention-i2i'], figures, read_curves(curves))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='python -m mmproseco.pipeline', description=__doc__.split('\n')[0],
+        epilog='The stages splits, fog, ranked-report and report are the command lines of '
+        'their modules (python -m mmproseco.pipeline STAGE --help).')
+    sub = parser.add_subparsers(dest='stage', required=True)
+
+    def stage(name, help, outputs=('out', 'curves', 'timings')):
+        p = sub.add_parser(name, help=help)
+        for output in outputs:
+            p.add_argument(f'--{output}', required=True)
+        return p
+
+    p = stage('proposals', 'Selective Search boxes', ('out', 'metrics', 'timings'))
+    p.add_argument('--ann', required=True)
+    p.add_argument('--img-dir', required=True)
+    p = stage('pretrain', 'pretrain a config and export its detector')
+    p.add_argument('config')
+    p.add_argument('--size', required=True, help='the profile key holding the iterations')
+    p.add_argument('--metrics', required=True)
+    p.add_argument('--backbone', help="start from this backbone (the 'backbone' stage's)")
+    p = stage('random-init', 'the seeded random initialization', ('out', 'metrics'))
+    p.add_argument('config')
+    p.add_argument('--backbone', help="start from this backbone (the 'backbone' stage's)")
+    p = stage('finetune', 'fine-tune on a split, keep the best on val, test it')
+    p.add_argument('config')
+    p.add_argument('--init', required=True, help='the checkpoint to start from')
+    p.add_argument('--split', required=True, help='the labeled split (a COCO json)')
+    p.add_argument('--method', required=True)
+    p.add_argument('--fraction', type=float, required=True)
+    p.add_argument('--seed', type=int, required=True)
+    p.add_argument('--metrics', required=True)
+    p = stage('train', 'any config, sized by the profile')
+    p.add_argument('config')
+    p.add_argument('--size', required=True,
+                   help='the profile key holding the iterations (its value None: the '
+                   "config's own schedule)")
+    p.add_argument('--test-metrics', metavar='JSON',
+                   help='then test the final weights and write the metrics here')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    p.add_argument('--full-eval', action='store_true',
+                   help="never cut val/test to the profile's eval_images")
+    p = stage('i2i-eval', 'the I2I table and figures', ('metrics', 'table', 'figures',
+                                                        'curves'))
+    p.add_argument('--work-dir', required=True, help='for the test logs and dumps')
+    p.add_argument('--run', nargs=2, action='append', required=True,
+                   metavar=('KEY', 'CHECKPOINT'),
+                   help="an i2i.adapters key (or 'oracle') and its trained checkpoint")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, params_file='params.yaml'):
+    args = parse_args(argv)
+    params = load_params(params_file)
+    size = params['size']
+    backbone = params['backbone']
+    if args.stage == 'proposals':
+        proposals(args.ann, args.img_dir, args.out, size['proposal_images'], args.metrics,
+                  args.timings)
+    elif args.stage == 'pretrain':
+        pretrain(args.config, args.out, size[args.size], params['pretrain_seed'],
+                 args.metrics, args.curves, args.timings,
+                 args.backbone if backbone['use'] else None,
+                 freeze=bool(args.backbone) and backbone['use'] and backbone['frozen'])
+    elif args.stage == 'random-init':
+        random_init(args.config, args.out, params['pretrain_seed'], args.metrics,
+                    args.backbone if backbone['use'] else None)
+    elif args.stage == 'finetune':
+        finetune(args.config, args.init, args.split, args.out,
+                 size['finetune_iters'][args.fraction], size['validations'], args.seed, size,
+                 args.metrics, args.curves, args.timings,
+                 facts=dict(method=args.method, fraction=args.fraction))
+    elif args.stage == 'train':
+        train(args.config, args.out, size[args.size], size, args.curves, args.timings,
+              args.cfg_options, args.full_eval, args.test_metrics)
+    else:
+        i2i_eval(params['i2i']['adapters'], params['i2i']['oracle'], dict(args.run),
+                 args.work_dir, args.metrics, args.table, args.figures, args.curves)
