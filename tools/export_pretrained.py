@@ -10,10 +10,16 @@ dropped. Fine-tune with ``load_from=<out>``; mmengine then logs the keys it coul
 match.
 """
 import argparse
+import os.path as osp
 import re
 import sys
 
 import torch
+
+if __package__ in (None, ''):
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmproseco.tools.cli import check_checkpoint, run_cli  # noqa: E402
 
 DEFAULT_DROP = (r'^bbox_head\.cls_branches\.', r'^bbox_head\.projector\.',
                 r'^bbox_head\.predictor\.', r'^bbox_head\.feature_embed\.')
@@ -42,6 +48,7 @@ def main(argv=None):
     parser.add_argument('--source', default='student',
                         help="submodule to export ('' for the whole model)")
     args = parser.parse_args(argv)
+    check_checkpoint(args.checkpoint)
     ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=False)
     kept, dropped = export_state_dict(ckpt.get('state_dict', ckpt), args.source)
     torch.save(dict(state_dict=kept, meta=dict(exported_from=args.checkpoint)), args.out)
@@ -50,4 +57,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(main)

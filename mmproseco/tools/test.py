@@ -4,13 +4,12 @@
 this. ``--show-dir`` paints predictions with the config's visualizer; ``--out`` dumps them.
 """
 import argparse
-import os
 
 from mmdet.engine.hooks import DetVisualizationHook
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmproseco.tools.cli import load_config, parse_with_common_args, run_cli
+from mmproseco.tools.cli import check_checkpoint, load_config, parse_with_common_args, run_cli
 
 
 def parse_args(argv=None):
@@ -25,8 +24,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
+    check_checkpoint(args.checkpoint)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show_dir:
