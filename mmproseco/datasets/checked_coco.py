@@ -1,6 +1,7 @@
 """A COCO detection dataset that checks its input and repairs boxes it can repair."""
 import json
 import logging
+from collections import Counter
 
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
@@ -133,7 +134,8 @@ class CheckedCocoDataset(CocoDataset):
     def load_data_list(self):
         self.num_clipped_boxes = 0
         self.num_dropped_boxes = 0
-        self._check_annotation_file()
+        content = self._check_annotation_file()
+        self._count_ignored_boxes(content)
         data_list = super().load_data_list()
         self._check_image_files(data_list)
         if self.num_clipped_boxes or self.num_dropped_boxes:
@@ -175,6 +177,7 @@ class CheckedCocoDataset(CocoDataset):
         return super().parse_data_info(dict(raw_data_info, raw_ann_info=kept))
 
     def _check_annotation_file(self):
+        """The parsed annotation file, after checking it is COCO with the metainfo classes."""
         if not exists(self.ann_file, backend_args=self.backend_args):
             raise DataError(self.ann_file, 'annotation file not found',
                             f'check data_root and ann_file in the config, or {REBUILD_HINT}')
@@ -192,15 +195,19 @@ class CheckedCocoDataset(CocoDataset):
                 f'not categories of this file (it has {_preview(names)})',
                 "set metainfo=dict(classes=(...)) in the dataset config to the file's "
                 'category names')
-        ignored = {c['id']: c.get('name') for c in content['categories']
-                   if c.get('name') not in self.metainfo['classes']}
-        self.num_ignored_boxes = sum(
-            1 for ann in content['annotations'] if ann['category_id'] in ignored)
+        return content
+
+    def _count_ignored_boxes(self, content):
+        """Count (and log) the boxes of categories that ``metainfo`` leaves out."""
+        names = {c['id']: c.get('name') for c in content['categories']}
+        ignored = Counter(names[ann['category_id']] for ann in content['annotations']
+                          if names[ann['category_id']] not in self.metainfo['classes'])
+        self.num_ignored_boxes = sum(ignored.values())
         if self.num_ignored_boxes:
             print_log(
                 f'{self.ann_file}: ignored {self.num_ignored_boxes} of its '
                 f'{len(content["annotations"])} boxes, those of the categories '
-                f'{_preview(ignored.values())} that the dataset metainfo does not list',
+                f'{_preview(sorted(ignored))} that the dataset metainfo does not list',
                 logger='current', level=logging.WARNING)
 
     def _check_image_files(self, data_list):
