@@ -5,8 +5,8 @@ import torch
 from mmengine.logging import MessageHub
 from torch import Tensor
 
-DIVERGENCE_FIX = ('lower the learning rate (optim_wrapper.optimizer.lr), or clip the gradients '
-                  '(optim_wrapper.clip_grad=dict(max_norm=0.1)), then train again')
+DIVERGENCE_FIX = ('lower the learning rate (optim_wrapper.optimizer.lr) or clip the gradients '
+                  '(optim_wrapper.clip_grad=dict(max_norm=0.1))')
 
 
 class DivergenceError(RuntimeError):
@@ -29,9 +29,9 @@ def divergence_message(symptom: str, iteration: Optional[int] = None,
     where = f' at iteration {iteration}' if iteration is not None else ''
     if last_checkpoint:
         saved = f'the last good checkpoint is {last_checkpoint}'
-        fix = f'{DIVERGENCE_FIX}, or resume from it with `--resume {last_checkpoint}`'
+        fix = f'{DIVERGENCE_FIX}, then resume with `--resume {last_checkpoint}`'
     else:
-        saved, fix = 'no checkpoint was saved before it', DIVERGENCE_FIX
+        saved, fix = 'no checkpoint was saved before it', f'{DIVERGENCE_FIX}, then train again'
     return f'training diverged{where}: {symptom}; {saved}\nFix: {fix}'
 
 

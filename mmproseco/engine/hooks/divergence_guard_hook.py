@@ -8,6 +8,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
+from torch import Tensor
 
 from ..divergence import DivergenceError, divergence_message, first_non_finite
 
@@ -62,8 +63,11 @@ class DivergenceGuardHook(Hook):
     def _symptom(runner, outputs: dict) -> Optional[str]:
         """What is not finite after this iteration, or None."""
         for name, value in outputs.items():
-            if 'loss' in name and not math.isfinite(float(value)):
-                return f'{name} is {float(value)}'
+            if 'loss' not in name:
+                continue
+            value = float(value.detach() if isinstance(value, Tensor) else value)
+            if not math.isfinite(value):
+                return f'the {name} is {value}'
         # A dynamic loss scale makes inf gradients on purpose (the step is then skipped).
         wrappers = runner.optim_wrapper.values() if isinstance(
             runner.optim_wrapper, OptimWrapperDict) else [runner.optim_wrapper]
