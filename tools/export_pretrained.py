@@ -4,6 +4,7 @@ Like mmdet's tools, it runs the mmproseco that Python imports: the installed cop
 checkout with ``PYTHONPATH=.``.
 """
 from mmproseco.pipeline.checkpoints import main
+from mmproseco.tools.cli import run_cli
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

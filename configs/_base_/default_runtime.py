@@ -12,7 +12,10 @@ default_hooks = dict(
     weights_only_checkpoint=dict(type='WeightsOnlyCheckpointHook'),
     # Paints predictions on every `interval`-th validation image at each validation, i.e.
     # at each checkpoint; the PNGs land in <work_dir>/<timestamp>/vis_data/vis_image/.
-    visualization=dict(type='DetVisualizationHook', draw=True, interval=50, score_thr=0.3))
+    visualization=dict(type='DetVisualizationHook', draw=True, interval=50, score_thr=0.3),
+    # Stops at the first non-finite loss, gradient norm or weight, before it is checkpointed;
+    # `--cfg-options default_hooks.divergence_guard.action=warn` only warns.
+    divergence_guard=dict(type='DivergenceGuardHook', action='stop'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,6 +1,7 @@
 """A COCO detection dataset that checks its input and repairs boxes it can repair."""
 import json
 import logging
+from collections import Counter
 
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
@@ -16,6 +17,10 @@ ANNOTATION_KEYS = ('id', 'image_id', 'category_id', 'bbox')
 SHOWN_IN_ERRORS = 5
 #: Boxes narrower or lower than this (in pixels, after clipping) are dropped, as mmdet does.
 MIN_BOX_SIDE = 1.0
+#: A box counts as clipped when clipping moves one of its sides by more than this (pixels):
+#: above the float error of ``x + w`` and the 0.005 px rounding of coordinates stored with two
+#: decimals, far below a visible change.
+CLIP_TOLERANCE = 0.01
 
 
 def _preview(items):
@@ -93,6 +98,17 @@ def clip_xywh_box(bbox, width, height):
     return [x1, y1, x2 - x1, y2 - y1]
 
 
+def clip_shift(bbox, clipped):
+    """How far (pixels) clipping moved a side of the COCO ``[x, y, w, h]`` box ``bbox``.
+
+    Compared side by side (``x``, ``y``, ``x + w``, ``y + h``), so that re-deriving the width
+    ``x2 - x1`` of an unmoved box (42.67999999999999 for 42.68) counts as no move.
+    """
+    x, y, w, h = (float(v) for v in bbox)
+    cx, cy, cw, ch = clipped
+    return max(abs(x - cx), abs(y - cy), abs(x + w - (cx + cw)), abs(y + h - (cy + ch)))
+
+
 @DATASETS.register_module()
 class CheckedCocoDataset(CocoDataset):
     """:class:`mmdet.datasets.CocoDataset` that fails early, with a fix, on bad input.
@@ -102,9 +118,14 @@ class CheckedCocoDataset(CocoDataset):
     - raises :class:`DataError` naming the file and the fix when the annotation file is
       missing, is not COCO JSON, references categories or images it does not list, when a
       class of ``metainfo`` is not a category of the file, or when image files are missing;
-    - clips boxes that stick out of their image and drops the boxes with nothing left
-      (zero area, or outside the image), and logs how many it clipped and dropped; the
-      counts stay available as ``num_clipped_boxes`` and ``num_dropped_boxes``.
+    - clips boxes that stick out of their image by more than ``CLIP_TOLERANCE`` and drops
+      the boxes with nothing left (zero area, or outside the image), and logs how many it
+      clipped and dropped; the counts stay available as ``num_clipped_boxes`` and
+      ``num_dropped_boxes``;
+    - logs how many boxes belong to categories that ``metainfo`` leaves out (mmdet ignores
+      them), kept as ``num_ignored_boxes``;
+    - raises :class:`DataError` when ``filter_cfg`` keeps none of the images, e.g. a
+      training split without any box of the classes.
 
     Images without boxes are kept unless ``filter_cfg=dict(filter_empty_gt=True)``, so the
     same class reads unlabeled pools. Arguments are those of ``CocoDataset``.
@@ -113,7 +134,8 @@ class CheckedCocoDataset(CocoDataset):
     def load_data_list(self):
         self.num_clipped_boxes = 0
         self.num_dropped_boxes = 0
-        self._check_annotation_file()
+        content = self._check_annotation_file()
+        self._count_ignored_boxes(content)
         data_list = super().load_data_list()
         self._check_image_files(data_list)
         if self.num_clipped_boxes or self.num_dropped_boxes:
@@ -123,6 +145,23 @@ class CheckedCocoDataset(CocoDataset):
                 logger='current', level=logging.WARNING)
         return data_list
 
+    def filter_data(self):
+        kept = super().filter_data()
+        if kept:
+            return kept
+        if not self.data_list:
+            raise DataError(self.ann_file, 'lists no image',
+                            f'give a COCO file with images, or {REBUILD_HINT}')
+        boxed = sum(1 for info in self.data_list if info['instances'])
+        reason = (f'none of its {len(self.data_list)} images has a box of the classes '
+                  f'{_preview(self.metainfo["classes"])}' if not boxed else
+                  f'filter_cfg={self.filter_cfg} keeps none of its {len(self.data_list)} '
+                  f'images ({boxed} with boxes)')
+        raise DataError(self.ann_file, reason,
+                        'give a split with boxed images (check ann_file and the metainfo '
+                        'classes), or set filter_cfg=dict(filter_empty_gt=False) to read it as '
+                        'unlabeled images')
+
     def parse_data_info(self, raw_data_info):
         img_info = raw_data_info['raw_img_info']
         kept = []
@@ -131,13 +170,14 @@ class CheckedCocoDataset(CocoDataset):
             if box is None or ann.get('area', 1) <= 0:
                 self.num_dropped_boxes += 1
                 continue
-            if box != [float(v) for v in ann['bbox']]:
+            if clip_shift(ann['bbox'], box) > CLIP_TOLERANCE:
                 ann = dict(ann, bbox=box, area=box[2] * box[3])
                 self.num_clipped_boxes += 1
             kept.append(ann)
         return super().parse_data_info(dict(raw_data_info, raw_ann_info=kept))
 
     def _check_annotation_file(self):
+        """The parsed annotation file, after checking it is COCO with the metainfo classes."""
         if not exists(self.ann_file, backend_args=self.backend_args):
             raise DataError(self.ann_file, 'annotation file not found',
                             f'check data_root and ann_file in the config, or {REBUILD_HINT}')
@@ -155,6 +195,20 @@ class CheckedCocoDataset(CocoDataset):
                 f'not categories of this file (it has {_preview(names)})',
                 "set metainfo=dict(classes=(...)) in the dataset config to the file's "
                 'category names')
+        return content
+
+    def _count_ignored_boxes(self, content):
+        """Count (and log) the boxes of categories that ``metainfo`` leaves out."""
+        names = {c['id']: c.get('name') for c in content['categories']}
+        ignored = Counter(names[ann['category_id']] for ann in content['annotations']
+                          if names[ann['category_id']] not in self.metainfo['classes'])
+        self.num_ignored_boxes = sum(ignored.values())
+        if self.num_ignored_boxes:
+            print_log(
+                f'{self.ann_file}: ignored {self.num_ignored_boxes} of its '
+                f'{len(content["annotations"])} boxes, those of the categories '
+                f'{_preview(sorted(ignored))} that the dataset metainfo does not list',
+                logger='current', level=logging.WARNING)
 
     def _check_image_files(self, data_list):
         missing = [info['img_path'] for info in data_list

@@ -10,6 +10,7 @@ the one reader of it, so the writer and the reader cannot drift apart:
     - ``boxes`` (total, 4) uint16: x1, y1, x2, y2 in original pixels, in Selective Search order.
 """
 import json
+import logging
 import os
 import os.path as osp
 import zipfile
@@ -21,9 +22,13 @@ from mmengine.utils import scandir
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
+from .data_errors import DataError
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 PROPOSAL_FILE_KEYS = ('file_names', 'heights', 'widths', 'offsets', 'boxes')
+#: Images with fewer proposals are skipped: they cannot give a localization target worth
+#: learning (tools/selective_search.py skips them with the same threshold, MIN_BOXES).
+MIN_PROPOSALS = 2
 # A fixed zip timestamp makes the file a function of its content only (stable DVC hashes).
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -91,9 +96,10 @@ class UnlabeledDetDataset(BaseDetDataset):
     The images come from a COCO json (its ``images``; annotations are ignored) or, with
     ``ann_file=''``, from every image file under ``data_prefix['img']``. Each data info holds
     ``img_path``, ``img_id``, ``height``, ``width`` and ``proposals`` ((n, 4) float32 xyxy in
-    original pixels). Images without proposals in ``proposal_file`` are skipped (they cannot give a
-    localization target) and counted in the log. Pair it with the ``SampleProposals`` transform,
-    which turns ``proposals`` into ``gt_bboxes``.
+    original pixels). Images missing from ``proposal_file`` or with fewer than ``MIN_PROPOSALS``
+    proposals there are skipped (they cannot give a localization target) and counted in the log;
+    a proposal file that leaves no image is an error. Pair it with the ``SampleProposals``
+    transform, which turns ``proposals`` into ``gt_bboxes``.
 
     Args:
         proposal_file (str): ``proposals.npz`` written by ``tools/selective_search.py``. Relative
@@ -141,12 +147,16 @@ class UnlabeledDetDataset(BaseDetDataset):
         if not osp.isabs(self.proposal_file):
             self.proposal_file = osp.join(self.data_root, self.proposal_file)
         proposals = load_proposal_file(self.proposal_file)
-        kept = []
+        kept, missing, too_few = [], 0, 0
         for data_info in self.data_list:
             name = data_info.pop('file_name')
             if name not in proposals:
+                missing += 1
                 continue
             boxes, (height, width) = proposals[name]
+            if len(boxes) < MIN_PROPOSALS:
+                too_few += 1
+                continue
             if data_info['height'] is not None and (data_info['height'], data_info['width']) != (
                     height, width):
                 raise ValueError(
@@ -156,12 +166,15 @@ class UnlabeledDetDataset(BaseDetDataset):
                     f'recompute the proposals with tools/selective_search.py.')
             data_info.update(height=height, width=width, proposals=boxes)
             kept.append(data_info)
-        skipped = len(self.data_list) - len(kept)
-        if skipped:
-            print_log(f'UnlabeledDetDataset: skipped {skipped} of {len(self.data_list)} images '
-                      f'without proposals in {self.proposal_file}', logger='current')
+        skipped = (f'{missing} of the {len(self.data_list)} images of '
+                   f'{self.ann_file or self.data_prefix["img"]} have no proposals in it and '
+                   f'{too_few} fewer than {MIN_PROPOSALS}')
         if not kept:
-            raise ValueError(f'No image of {self.ann_file or self.data_prefix["img"]} has '
-                             f'proposals in {self.proposal_file}; were they computed on the same '
-                             f'images (file names relative to the image folder)?')
+            raise DataError(self.proposal_file, f'gives no usable image: {skipped}',
+                            'compute the proposals on these images with '
+                            '`python tools/selective_search.py` (file names relative to the '
+                            'image folder), and check data_prefix.img')
+        if missing or too_few:
+            print_log(f'UnlabeledDetDataset: skipped {missing + too_few} images: {skipped} '
+                      f'({self.proposal_file})', logger='current', level=logging.WARNING)
         self.data_list = kept

@@ -22,6 +22,8 @@ import re
 
 import torch
 
+from mmproseco.tools.cli import check_checkpoint, run_cli
+
 DEFAULT_DROP = (r'^bbox_head\.cls_branches\.', r'^bbox_head\.projector\.',
                 r'^bbox_head\.predictor\.', r'^bbox_head\.feature_embed\.')
 #: The parts of mmengine's ``meta`` that depend only on the run's inputs.
@@ -46,12 +48,10 @@ def export_state_dict(state_dict: dict, source: str = '', drop=DEFAULT_DROP):
 
 
 def load_run_checkpoint(path):
-    """A full mmengine checkpoint that this stage's own runner just wrote.
-
-    Its message hub pickles mmengine objects, hence ``weights_only=False``; what the stages
-    keep (:func:`save_weights`) loads with ``weights_only=True``.
-    """
-    return torch.load(path, map_location='cpu', weights_only=False)
+    """A full mmengine checkpoint of this package's configs, checked first: their
+    ``WeightsOnlyCheckpointHook`` makes it load with torch's safe loader."""
+    check_checkpoint(path)
+    return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def save_weights(path, state_dict, meta=None):
@@ -93,4 +93,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -1,9 +1,25 @@
 """Shared command-line plumbing of the train and test entry points."""
+import difflib
+import glob
 import os
 import os.path as osp
 import sys
+import zipfile
 
+import torch
 from mmengine.config import Config, DictAction
+
+from mmproseco.datasets.data_errors import DataError, unwrap_worker_message
+from mmproseco.engine.divergence import DivergenceError
+
+#: The errors of a wrong config, wrong data or a diverged run: reported in one line.
+USER_ERRORS = (ValueError, FileNotFoundError, KeyError, DivergenceError)
+#: Their names, to recognise them in the ``RuntimeError`` torch makes of a worker's error.
+USER_ERROR_NAMES = {cls.__name__ for cls in (*USER_ERRORS, DataError)}
+_PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Where the configs are besides ``./configs``: a source checkout's, and the copy ``mim`` installs.
+PACKAGE_CONFIGS = (osp.join(osp.dirname(_PACKAGE_DIR), 'configs'),
+                   osp.join(_PACKAGE_DIR, '.mim', 'configs'))
 
 
 def parse_with_common_args(parser, argv=None):
@@ -47,9 +63,7 @@ def load_config(path, cfg_options=None, launcher='none', work_dir=None):
     ``./work_dirs/<config name>``.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'config file {path!r} does not exist; give a path such as '
-            f'configs/deformable_detr/deformable-detr_r18_1xb8-cpu_shapes.py')
+        raise FileNotFoundError(f'config file {path!r} does not exist; {suggest_configs(path)}')
     cfg = Config.fromfile(path)
     cfg = FormatOnceConfig(cfg._cfg_dict.to_dict(), cfg_text=cfg.text, filename=cfg.filename)
     cfg.launcher = launcher
@@ -62,17 +76,85 @@ def load_config(path, cfg_options=None, launcher='none', work_dir=None):
     return cfg
 
 
+def suggest_configs(path, limit=3):
+    """``did you mean A or B?`` with the existing configs closest to ``path`` (difflib).
+
+    The candidates are the configs outside ``_base_`` under ``./configs`` and under the
+    package's configs folder. Whole paths and file names are both compared, so that a wrong
+    folder and a typo in the name both lead to the config.
+    """
+    found = sorted({osp.relpath(name) for folder in ('configs', *PACKAGE_CONFIGS)
+                    for name in glob.glob(osp.join(folder, '**', '*.py'), recursive=True)
+                    if '_base_' not in name.split(os.sep)})
+    by_name = {}
+    for name in found:
+        by_name.setdefault(osp.basename(name), name)
+    close = difflib.get_close_matches(path, found, n=limit, cutoff=0.6) + [
+        by_name[name] for name in difflib.get_close_matches(
+            osp.basename(path), list(by_name), n=limit, cutoff=0.6)]
+    if close:
+        return 'did you mean ' + ' or '.join(list(dict.fromkeys(close))[:limit]) + '?'
+    return f'give a path such as {found[0]}' if found else 'no config was found under ./configs'
+
+
+def check_checkpoint(path):
+    """Raise :class:`DataError` naming ``path`` unless it is a whole, readable checkpoint.
+
+    torch's zip format is checked by the CRC of every record (one read of the file, nothing
+    unpickled); an older pickled checkpoint is loaded. URLs (``https://``, ``torchvision://``)
+    are left to mmengine, which downloads them.
+    """
+    if '://' in str(path):
+        return
+    if not osp.isfile(path):
+        raise DataError(path, 'checkpoint file not found', 'check the checkpoint path')
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                damaged = archive.testzip()
+            if damaged is None:
+                return
+            problem = f'its record {damaged} fails its CRC check'
+        else:  # truncated zips, empty files and the legacy pickle format land here
+            torch.load(path, map_location='cpu', weights_only=False)
+            return
+    except Exception as err:  # zipfile, pickle and torch each raise their own error types
+        problem = f'{type(err).__name__}: {err}'.splitlines()[0]
+    raise DataError(path, f'is not a readable checkpoint ({osp.getsize(path)} bytes: '
+                    f'truncated, empty or corrupt; {problem})',
+                    'give a checkpoint that was written completely (a run killed while '
+                    'saving leaves a partial file), or train again to write one')
+
+
+def user_error_message(err):
+    """The message to report for ``err`` in one line, or None when ``err`` is a bug.
+
+    A dataloader worker's error comes back with the worker's traceback inside its message (and
+    as a ``RuntimeError`` when its type needs more than one argument): its original message
+    is the one reported.
+    """
+    message = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
+    unwrapped = unwrap_worker_message(message)
+    if unwrapped is None:
+        return message if isinstance(err, USER_ERRORS) else None
+    type_name, original = unwrapped
+    return original if isinstance(err, USER_ERRORS) or type_name in USER_ERROR_NAMES else None
+
+
 def run_cli(main):
     """Run ``main`` and turn user errors into one readable line.
 
-    Wrong configs and wrong data raise ``ValueError``/``FileNotFoundError`` with a message
-    that names the field or file and the fix; a traceback from deep inside mmengine would
-    bury it. Set ``MMPROSECO_DEBUG=1`` to see the traceback anyway.
+    Wrong configs and wrong data raise ``ValueError``/``FileNotFoundError`` (:class:`DataError`
+    among them) with a message that names the field or file and the fix, and a diverged run
+    raises :class:`DivergenceError`; a traceback from deep inside mmengine would bury it.
+    Errors of dataloader workers are reported the same way. Set ``MMPROSECO_DEBUG=1`` to see
+    the traceback anyway.
     """
     try:
         main()
-    except (ValueError, FileNotFoundError, KeyError) as err:
-        if os.environ.get('MMPROSECO_DEBUG'):
+    except Exception as err:
+        message = user_error_message(err)
+        if message is None or os.environ.get('MMPROSECO_DEBUG'):
             raise
-        print(f'error: {err}\n(set MMPROSECO_DEBUG=1 for the traceback)', file=sys.stderr)
+        print(f'error: {message}\n(set MMPROSECO_DEBUG=1 for the traceback)', file=sys.stderr)
         sys.exit(2)

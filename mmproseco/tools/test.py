@@ -4,13 +4,12 @@
 this. ``--show-dir`` paints predictions with the config's visualizer; ``--out`` dumps them.
 """
 import argparse
-import os
 
 from mmdet.engine.hooks import DetVisualizationHook
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmproseco.tools.cli import load_config, parse_with_common_args, run_cli
+from mmproseco.tools.cli import check_checkpoint, load_config, parse_with_common_args, run_cli
 
 
 def parse_args(argv=None):
@@ -27,8 +26,7 @@ def build_runner(config, checkpoint, work_dir=None, cfg_options=None, launcher='
                  out=None, show_dir=None):
     """The runner ``main`` tests, from keyword arguments (for mmproseco.pipeline).
     ``out``: dump the predictions to this .pkl file; ``show_dir``: paint them."""
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    check_checkpoint(checkpoint)
     cfg = load_config(config, cfg_options, launcher, work_dir)
     cfg.load_from = checkpoint
     if show_dir:

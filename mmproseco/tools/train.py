@@ -8,9 +8,9 @@ through mmengine's launchers: ``torchrun --nproc_per_node=8 tools/train.py CONFI
 import argparse
 
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmproseco.tools.cli import load_config, parse_with_common_args, run_cli
+from mmproseco.tools.cli import check_checkpoint, load_config, parse_with_common_args, run_cli
 
 
 def parse_args(argv=None):
@@ -42,6 +42,12 @@ def build_runner(config, work_dir=None, cfg_options=None, launcher='none', amp=F
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
+    # The checkpoint the runner will load: load_from, or with `--resume` and no path the
+    # latest one of the work dir (mmengine starts from scratch when there is none).
+    checkpoint = cfg.get('load_from') or (find_latest_checkpoint(cfg.work_dir)
+                                          if cfg.get('resume') else None)
+    if checkpoint:
+        check_checkpoint(checkpoint)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 

@@ -56,7 +56,7 @@ model = dict(
         loss_iou=dict(type='GIoULoss', loss_weight=2.0)),
     train_cfg=dict(
         assigner=dict(
-            type='HungarianAssigner',
+            type='CheckedHungarianAssigner',  # HungarianAssigner + divergence check
             match_costs=[
                 dict(type='FocalLossCost', weight=2.0),
                 dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),

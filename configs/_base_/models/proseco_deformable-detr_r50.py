@@ -51,7 +51,7 @@ model = dict(
                 loss_weight=1.0)),
         train_cfg=dict(
             assigner=dict(
-                type='HungarianAssigner',
+                type='CheckedHungarianAssigner',  # HungarianAssigner + divergence check
                 match_costs=[
                     dict(type='FocalLossCost', weight=0.0),
                     dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),

@@ -11,6 +11,7 @@ from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from mmproseco.engine.divergence import check_finite
 from .feature_similarity_cost import (FeatureSimilarityCost,
                                       cosine_similarity_matrix)
 
@@ -170,7 +171,9 @@ class ProposalMatchingAssigner(HungarianAssigner):
         if teacher_boxes.size(1) > 0 and num_queries > 0:
             costs = self.batched_cost(student_embeds, student_boxes,
                                       teacher_embeds, teacher_boxes,
-                                      img_shapes).detach().cpu().numpy()
+                                      img_shapes).detach().cpu()
+            check_finite(costs, f'the matching cost of {type(self).__name__}')
+            costs = costs.numpy()
             for image, cost in enumerate(costs):
                 rows, cols = linear_sum_assignment(cost)
                 matched[image, torch.from_numpy(rows)] = torch.from_numpy(cols)
