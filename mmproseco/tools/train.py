@@ -7,6 +7,7 @@ through mmengine's launchers: ``torchrun --nproc_per_node=8 tools/train.py CONFI
 """
 import argparse
 
+import torch
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -25,6 +26,22 @@ def parse_args(argv=None):
     return parse_with_common_args(parser, argv)
 
 
+def use_cpu_process_group(cfg):
+    """Make ``--launcher pytorch`` work without CUDA (gloo, e.g. a CPU test of DDP).
+
+    mmengine's launcher calls ``torch.cuda.set_device`` and wraps the model with
+    ``device_ids=[LOCAL_RANK]``, both of which fail without CUDA. The runner reuses a process
+    group that exists, so start one here, and wrap the model without device ids (keeping
+    mmengine's other defaults).
+    """
+    wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
+                   find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
+
+
 def build_runner(argv=None):
     """The runner ``main`` trains: for drivers that go on to test it in the same process."""
     args = parse_args(argv)
@@ -40,6 +57,8 @@ def build_runner(argv=None):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    if args.launcher == 'pytorch' and not torch.cuda.is_available():
+        use_cpu_process_group(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 

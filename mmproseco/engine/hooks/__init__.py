@@ -1,1 +1,2 @@
-from .teacher_ema_hook import TeacherEMAHook  # noqa: F401
+from .teacher_ema_hook import (TeacherEMAHook, ema_momentum, momentum_distances,  # noqa: F401
+                               momentum_for_run_length)
