@@ -79,11 +79,12 @@ def test_key_encoder_follows_ema_and_queue_fills_in_order():
         assert torch.equal(key, dict(model.backbone.named_parameters())[name])
     model.train_step(_data(0), wrapper)
     hook.after_train_iter(runner, batch_idx=0)
-    online = {n: p.detach().clone() for n, p in model.backbone.named_parameters()}
     key_after_1 = {n: p.clone() for n, p in model.key_backbone.named_parameters()}
     assert int(model.queue.filled.sum()) == 5 and int(model.queue.ptr) == 5
     assert model.queue.labels[:5].tolist() == [0, 1, 2, 0, 1]
     model.train_step(_data(1), wrapper)
+    # after the optimizer step (MoCo updates before the next step's keys: the same weights)
+    online = {n: p.detach().clone() for n, p in model.backbone.named_parameters()}
     runner.iter = 1
     hook.after_train_iter(runner, batch_idx=1)
     for name, key in model.key_backbone.named_parameters():
