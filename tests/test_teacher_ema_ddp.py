@@ -47,13 +47,15 @@ def run(cmd, cwd, env=None, timeout=300):
 
 def test_teachers_are_identical_on_both_ranks(tmp_path, repo_root):
     data = tmp_path / 'data'
-    one_thread = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    # This checkout's package, and the dump hook of this test.
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([repo_root, str(tmp_path)]))
     run([sys.executable, 'tools/prepare_data.py', '--out', str(data), '--datasets', 'shapes',
-         '--shapes-sizes', '8', '2', '2'], repo_root, one_thread)
+         '--shapes-sizes', '8', '2', '2'], repo_root, env)
     shapes = data / 'shapes'
     run([sys.executable, 'tools/selective_search.py', '--ann',
          str(shapes / 'annotations' / 'unlabeled.json'), '--img-dir', str(shapes / 'images'),
-         '--out', str(tmp_path / 'proposals'), '--no-progress'], repo_root, one_thread)
+         '--out', str(tmp_path / 'proposals'), '--no-progress'], repo_root, env)
     (tmp_path / 'rank_dump.py').write_text(DUMP_HOOK)
     config = tmp_path / 'proseco_ddp.py'
     config.write_text(textwrap.dedent(f'''
@@ -74,7 +76,6 @@ def test_teachers_are_identical_on_both_ranks(tmp_path, repo_root):
         env_cfg = dict(dist_cfg=dict(backend='gloo'))
         '''))
     work = tmp_path / 'work'
-    env = dict(one_thread, PYTHONPATH=str(tmp_path))
     log = run([sys.executable, '-m', 'torch.distributed.run', '--standalone',
                '--nproc_per_node=2', 'tools/train.py', str(config), '--launcher', 'pytorch',
                '--work-dir', str(work)], repo_root, env)
