@@ -17,7 +17,6 @@ import torch.nn as nn
 from mmdet.registry import HOOKS, MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
-from mmengine.dataset import pseudo_collate
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
