@@ -275,7 +275,7 @@ def checkpoints_are_finite(work_dir):
     """Every checkpoint of ``work_dir`` holds finite weights; returns their names."""
     names = sorted(glob.glob(f'{work_dir}/*.pth'))
     for name in names:
-        state = torch.load(name, map_location='cpu', weights_only=False)['state_dict']
+        state = torch.load(name, map_location='cpu', weights_only=True)['state_dict']
         assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()), name
     last = osp.join(work_dir, 'last_checkpoint')
     if osp.exists(last):

@@ -1,17 +1,20 @@
 """AttentionI2IAdapter training step and the frozen detector of AdaptedDetector."""
 import copy
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.model.utils import stack_batch
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers the modules)
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmproseco.models.detectors.adapted_detector import load_detector_config
+from mmproseco.engine.hooks import TeacherEMAHook
 from mmproseco.models.i2i import I2IOptimWrapperConstructor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,23 +60,33 @@ def test_train_step_updates_generator_discriminator_momentum_and_queues():
     torch.manual_seed(0)
     adapter = MODELS.build(adapter_cfg())
     adapter.init_weights()
-    online = adapter._online_branch().state_dict()
-    for k, v in adapter.momentum_branch.module.state_dict().items():
-        torch.testing.assert_close(v, online[k])  # momentum copy starts equal
+    # The hook of the config (momentum 0.99), driven by a stand-in for the runner.
+    hook = TeacherEMAHook(momentum=0.99, momentum_schedule='constant')
+    runner = SimpleNamespace(model=adapter, iter=0, max_iters=10, hooks=[],
+                             message_hub=MessageHub.get_instance('i2i_adapter_test'),
+                             logger=MMLogger.get_current_instance())
+    hook.before_train(runner)
+    assert len(adapter.momentum_pairs()) == 3
+    for online, momentum in adapter.momentum_pairs():
+        online_state = online.state_dict()
+        for k, v in momentum.state_dict().items():
+            torch.testing.assert_close(v, online_state[k])  # momentum copy starts equal
     wrappers = optim_wrappers(adapter)
     g0, d0 = snapshot(adapter.generator), snapshot(adapter.discriminator)
-    m0 = snapshot(adapter.momentum_branch.module)
+    m0 = snapshot(adapter.momentum_encoder)
     log_vars = adapter.train_step(unpaired_batch(), wrappers)
+    hook.after_train_iter(runner, batch_idx=0)
     assert {'loss_d', 'loss_d_real', 'loss_d_fake', 'loss_g', 'loss_gan', 'loss_nce',
             'loss_nce_idt', 'loss_lg_gg', 'loss_lg_lg', 'loss_lg_ll'} <= set(log_vars)
     assert all(torch.isfinite(torch.as_tensor(v)) for v in log_vars.values())
     assert changed(g0, adapter.generator) and changed(d0, adapter.discriminator)
     # EMA: new momentum weights = 0.99·old + 0.01·online
-    online = adapter._online_branch().state_dict()
-    name = 'encoder.stages.0.1.weight'
-    torch.testing.assert_close(adapter.momentum_branch.module.state_dict()[name],
+    online = adapter.generator.encoder.state_dict()
+    name = 'stages.0.1.weight'
+    torch.testing.assert_close(adapter.momentum_encoder.state_dict()[name],
                                0.99 * m0[name] + 0.01 * online[name])
-    assert adapter.local_global_loss.queue_ptr.item() == 2
+    assert adapter.local_global_loss.global_queue.ptr.item() == 2
+    assert adapter.local_global_loss.global_queue.filled.sum() == 2
     assert adapter.discriminator.model[0].weight.requires_grad
 
 
@@ -90,7 +103,8 @@ def test_cut_variant_and_translation_shape():
     (dict(nce_layers=(0, 99)), 'nce_layers'),
     (dict(local_global=dict(loss=dict(type='LocalGlobalContrastiveLoss', layer_weights=(1.0, ),
                                       embed_dim=8, queue_size=8))), 'layer_weights'),
-    (dict(local_global=dict(momentum=1.5)), 'momentum'),
+    # the momentum moved to the hook: an old config fails, naming it
+    (dict(local_global=dict(momentum=0.99)), 'TeacherEMAHook'),
 ])
 def test_bad_configs_fail_at_build_time(overrides, field):
     with pytest.raises(ValueError, match=field):

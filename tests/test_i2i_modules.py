@@ -141,18 +141,19 @@ def test_local_global_module_weights_layers_and_enqueues_as_ring_buffer():
     loss = LocalGlobalContrastiveLoss(layer_weights=(0.1, 1.0), embed_dim=4, queue_size=5,
                                       temperature=0.2)
     embeds = [[F.normalize(torch.randn(3, 4), dim=1) for _ in range(2)] for _ in range(4)]
+    loss.enqueue(embeds[2], embeds[3])  # 3 of the 5 slots
     out = loss(*embeds)
+    filled = loss.global_queue.filled
     expected_ll = sum(
         w * local_global_nce(embeds[0][layer], embeds[1][layer], embeds[2][layer],
-                             embeds[3][layer], loss.global_queue[layer], loss.local_queue[layer],
-                             0.2)['ll']
+                             embeds[3][layer], loss.global_queue.features[:, layer],
+                             loss.local_queue.features[:, layer], 0.2, filled, filled)['ll']
         for layer, w in enumerate((0.1, 1.0)))
     torch.testing.assert_close(out['loss_lg_ll'], expected_ll)
-    loss.enqueue(embeds[2], embeds[3])
     loss.enqueue(embeds[2], embeds[3])  # 6 keys into 5 slots: slot 0 is overwritten by key 2
-    torch.testing.assert_close(loss.global_queue[1, 0], embeds[2][1][2])
-    torch.testing.assert_close(loss.local_queue[0, 4], embeds[3][0][1])
-    assert loss.queue_ptr.item() == 1
+    torch.testing.assert_close(loss.global_queue.features[0, 1], embeds[2][1][2])
+    torch.testing.assert_close(loss.local_queue.features[4, 0], embeds[3][0][1])
+    assert loss.global_queue.ptr.item() == 1 and loss.local_queue.ptr.item() == 1
 
 
 def test_gan_losses():

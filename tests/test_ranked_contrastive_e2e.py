@@ -31,7 +31,8 @@ model = dict(
               loss=dict(type='RankedContrastiveLoss', classes=classes,
                         class_ranks={{'red': [['green']], 'green': [['red']]}},
                         temperatures=(0.1, 0.2))),
-    key_encoder=dict(decay=0.9, queue_size=24))
+    key_encoder=dict(queue_size=24))
+custom_hooks = [dict(type='TeacherEMAHook', momentum=0.9, momentum_schedule='constant')]
 train_dataloader = dict(
     batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='ObjectCropDataset', role='train', dataset=source,

@@ -3,6 +3,7 @@ import argparse
 import glob
 import json
 import os.path as osp
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,11 +14,13 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401
+from mmproseco.engine.hooks import TeacherEMAHook
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLASSES = ('a', 'b', 'c')
@@ -68,22 +71,36 @@ def test_in_batch_embedder_trains_and_predicts():
 
 def test_key_encoder_follows_ema_and_queue_fills_in_order():
     torch.manual_seed(0)
-    model = _embedder(key_encoder=dict(decay=0.9, queue_size=7))
+    model = _embedder(key_encoder=dict(queue_size=7))
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    # The hook a config adds, driven by a stand-in for the runner.
+    hook = TeacherEMAHook(momentum=0.9, momentum_schedule='constant')
+    runner = SimpleNamespace(model=model, iter=0, max_iters=10, hooks=[],
+                             message_hub=MessageHub.get_instance('crop_embedder_test'),
+                             logger=MMLogger.get_current_instance())
+    hook.before_train(runner)  # copies the online encoder into the key encoder
+    for name, key in model.key_backbone.named_parameters():
+        assert torch.equal(key, dict(model.backbone.named_parameters())[name])
     model.train_step(_data(0), wrapper)
-    # first update copies the online encoder; the optimizer step then moves the online one
-    online = {n: p.detach().clone() for n, p in model.backbone.named_parameters()}
-    key_after_1 = {n: p.clone() for n, p in model.key_backbone.module.named_parameters()}
-    assert (model.queue_labels >= 0).sum() == 5 and int(model.queue_ptr) == 5
-    assert model.queue_labels[:5].tolist() == [0, 1, 2, 0, 1]
+    hook.after_train_iter(runner, batch_idx=0)
+    key_after_1 = {n: p.clone() for n, p in model.key_backbone.named_parameters()}
+    assert int(model.queue.filled.sum()) == 5 and int(model.queue.ptr) == 5
+    assert model.queue.labels[:5].tolist() == [0, 1, 2, 0, 1]
     model.train_step(_data(1), wrapper)
-    for name, key in model.key_backbone.module.named_parameters():
+    # after the optimizer step (MoCo updates before the next step's keys: the same weights)
+    online = {n: p.detach().clone() for n, p in model.backbone.named_parameters()}
+    runner.iter = 1
+    hook.after_train_iter(runner, batch_idx=1)
+    for name, key in model.key_backbone.named_parameters():
         expected = 0.9 * key_after_1[name] + 0.1 * online[name]
         torch.testing.assert_close(key, expected)
     # 10 keys through a queue of 7: slots 5, 6 then 0, 1, 2 were overwritten
-    assert model.queue_labels.tolist() == [2, 0, 1, 0, 1, 0, 1]
-    assert int(model.queue_ptr) == 3
-    torch.testing.assert_close(model.queue.norm(dim=1), torch.ones(7))
+    assert model.queue.labels.tolist() == [2, 0, 1, 0, 1, 0, 1]
+    assert int(model.queue.ptr) == 3
+    torch.testing.assert_close(model.queue.features.norm(dim=1), torch.ones(7))
+    # the key encoder carries no loss: the backbone and the projector only
+    assert [n for n, _ in model.named_children() if n.startswith('key_')] == [
+        'key_backbone', 'key_projector']
 
 
 def test_classifier_baseline_trains():
@@ -102,10 +119,13 @@ def test_classifier_baseline_trains():
 
 
 def test_bad_model_configs_fail_at_build():
-    with pytest.raises(ValueError, match='decay'):
-        _embedder(key_encoder=dict(decay=1.5))
+    # the decay moved to the hook: an old config fails, naming it
+    with pytest.raises(ValueError, match='decay was removed.*TeacherEMAHook'):
+        _embedder(key_encoder=dict(decay=0.99, queue_size=8))
     with pytest.raises(ValueError, match='unknown keys'):
         _embedder(key_encoder=dict(momentum=0.9))
+    with pytest.raises(ValueError, match='queue_size'):
+        _embedder(key_encoder=dict(queue_size=0))
     with pytest.raises(ValueError, match='deep_stem'):
         MODELS.build(dict(type='CifarResNet', depth=18, deep_stem=True))
 

@@ -2,3 +2,4 @@
 # (L = L_adv + L_NCE with the identity term, CUT mode).
 _base_ = './attention-i2i_tiny_1xb4-cpu_deepforest-fog.py'
 model = dict(adapter=dict(generator=dict(use_attention=False), local_global=None))
+custom_hooks = []  # no momentum copies without the local-global term

@@ -48,7 +48,9 @@ train_dataloader = dict(
                  student=[*crop, *_base_.student_photometric, dict(type='PackDetInputs')]),
         ]))
 optim_wrapper = dict(paramwise_cfg=None)
-custom_hooks = [dict(type='TeacherEMAHook', momentum=0.99, momentum_schedule='cosine')]
+# SCE's ImageNet recipe ramps m from 0.99 to 1 (cosine); at CPU length m0 follows the run,
+# 1 - m0 = 10 / max_iters (TeacherEMAHook's 'auto').
+custom_hooks = [dict(type='TeacherEMAHook', momentum='auto', momentum_schedule='cosine')]
 # What the pipeline's `backbone` stage keeps of this model: the student's backbone, which
 # the other methods then start from (mmproseco/pipeline/stages.py).
 pretrain_export = dict(source='student.backbone')

@@ -101,7 +101,7 @@ def check_checkpoint(path):
     """Raise :class:`DataError` naming ``path`` unless it is a whole, readable checkpoint.
 
     torch's zip format is checked by the CRC of every record (one read of the file, nothing
-    unpickled); an older pickled checkpoint is loaded. URLs (``https://``, ``torchvision://``)
+    unpickled); an older pickled checkpoint is loaded with torch's safe loader. URLs (``https://``, ``torchvision://``)
     are left to mmengine, which downloads them.
     """
     if '://' in str(path):
@@ -116,9 +116,11 @@ def check_checkpoint(path):
                 return
             problem = f'its record {damaged} fails its CRC check'
         else:  # truncated zips, empty files and the legacy pickle format land here
-            torch.load(path, map_location='cpu', weights_only=False)
+            torch.load(path, map_location='cpu', weights_only=True)
             return
     except Exception as err:  # zipfile, pickle and torch each raise their own error types
+        if 'Weights only load failed' in str(err):
+            return  # whole, but it pickles objects: the loader's own message says what to do
         problem = f'{type(err).__name__}: {err}'.splitlines()[0]
     raise DataError(path, f'is not a readable checkpoint ({osp.getsize(path)} bytes: '
                     f'truncated, empty or corrupt; {problem})',

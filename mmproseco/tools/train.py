@@ -7,6 +7,7 @@ through mmengine's launchers: ``torchrun --nproc_per_node=8 tools/train.py CONFI
 """
 import argparse
 
+import torch
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
@@ -23,6 +24,22 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or from the latest one in the work dir if no path')
     return parse_with_common_args(parser, argv)
+
+
+def use_cpu_process_group(cfg):
+    """Make ``--launcher pytorch`` work without CUDA (gloo, e.g. a CPU test of DDP).
+
+    mmengine's launcher calls ``torch.cuda.set_device`` and wraps the model with
+    ``device_ids=[LOCAL_RANK]``, both of which fail without CUDA. The runner reuses a process
+    group that exists, so start one here, and wrap the model without device ids (keeping
+    mmengine's other defaults).
+    """
+    wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
+                   find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
 
 
 def build_runner(config, work_dir=None, cfg_options=None, launcher='none', amp=False,
@@ -48,6 +65,8 @@ def build_runner(config, work_dir=None, cfg_options=None, launcher='none', amp=F
                                           if cfg.get('resume') else None)
     if checkpoint:
         check_checkpoint(checkpoint)
+    if launcher == 'pytorch' and not torch.cuda.is_available():
+        use_cpu_process_group(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 

@@ -19,7 +19,6 @@ model = dict(
     patch_sampler=dict(num_patches=256, embed_dim=256),
     nce_idt=True,  # [D] CUT default
     local_global=dict(
-        momentum=0.999,  # [D] MoCo
         views=dict(type='ContrastiveViews', min_crop_area=0.6, grid=4),
         projector=dict(hidden_dim=2048, embed_dim=128),  # [D] DetCo-style
         loss=dict(
@@ -34,3 +33,5 @@ model = dict(
         mean=[127.5, 127.5, 127.5],
         std=[127.5, 127.5, 127.5],
         bgr_to_rgb=True))
+# momentum copies <- m * copies + (1 - m) * online after every step, m = 0.999 [D] MoCo
+custom_hooks = [dict(type='TeacherEMAHook', momentum=0.999, momentum_schedule='constant')]

@@ -17,7 +17,6 @@ model = dict(
     patch_sampler=dict(num_patches=64, embed_dim=64),
     nce_idt=True,
     local_global=dict(
-        momentum=0.99,
         views=dict(type='ContrastiveViews', min_crop_area=0.6, grid=4),
         projector=dict(hidden_dim=128, embed_dim=64),
         loss=dict(
@@ -35,3 +34,5 @@ model = dict(
         mean=[127.5, 127.5, 127.5],
         std=[127.5, 127.5, 127.5],
         bgr_to_rgb=True))
+# momentum copies <- 0.99 * copies + 0.01 * online after every step (MoCo's rule)
+custom_hooks = [dict(type='TeacherEMAHook', momentum=0.99, momentum_schedule='constant')]

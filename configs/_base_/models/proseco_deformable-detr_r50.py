@@ -60,5 +60,6 @@ model = dict(
         test_cfg={{_base_.model.test_cfg}}))
 
 # theta_t <- m * theta_t + (1 - m) * theta_s after every step; m = 0.999 is SCE's default
-# [D]. momentum is the weight of the old teacher, unlike mmdet's MeanTeacherHook.
+# [D] for a 50-epoch run. momentum is the weight of the old teacher, unlike mmdet's
+# MeanTeacherHook.
 custom_hooks = [dict(type='TeacherEMAHook', momentum=0.999, momentum_schedule='constant')]

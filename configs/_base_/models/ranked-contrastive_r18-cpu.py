@@ -16,4 +16,5 @@ model = dict(
         init_cfg=None),
     head=dict(type='ContrastiveEmbeddingHead', in_channels=128, hidden_channels=128,
               out_channels=64))
-# no key_encoder: add key_encoder=dict(decay=0.99, queue_size=2048) for the MoCo queue
+# no key_encoder: add key_encoder=dict(queue_size=2048) and custom_hooks=[dict(
+# type='TeacherEMAHook', momentum=0.99, momentum_schedule='constant')] for the MoCo queue

@@ -9,17 +9,19 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
-from ..utils import check_frozen_backbone_has_weights
+from ..utils import MomentumModelMixin, ModulePair, check_frozen_backbone_has_weights
 
 
 @MODELS.register_module()
-class ProSeCo(BaseDetector):
+class ProSeCo(BaseDetector, MomentumModelMixin):
     """Teacher-student pretraining of a Deformable DETR on unlabeled images.
 
     The teacher, an exponential moving average of the student kept up to date by
-    :class:`TeacherEMAHook`, sees the weak view t1(x) and gives N proposals (boxes and
-    projected embeddings) without gradient. The student sees the strong view t2(t1(x)),
-    which shares t1's geometry, and is trained by its head (:class:`LocSCEHead`) with
+    :class:`TeacherEMAHook` (its one momentum pair), sees the weak view t1(x) and gives N
+    proposals (boxes and projected embeddings) without gradient. It is the student's
+    architecture without what only the student's loss uses: no predictor, no Hungarian
+    assigner, no proposal matcher and no contrastive loss. The student sees the strong view
+    t2(t1(x)), which shares t1's geometry, and is trained by its head (:class:`LocSCEHead`) with
 
     - L1 + GIoU against K sampled Selective Search boxes, on every decoder layer;
     - LocSCE between its predictions and the Hungarian-matched teacher proposals.
@@ -29,7 +31,7 @@ class ProSeCo(BaseDetector):
 
     Args:
         detector (dict): the student, e.g. a ``DeformableDETR`` with a ``LocSCEHead``; the
-            teacher is built from the same config.
+            teacher is built from the same config (:meth:`build_teacher`).
         freeze_backbone (bool): keep the backbone fixed in both branches, as the paper
             does with an ImageNet-pretrained backbone. Train it jointly when no pretrained
             backbone is available.
@@ -46,11 +48,26 @@ class ProSeCo(BaseDetector):
                                               'model.freeze_backbone', 'model.detector.backbone')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = MODELS.build(copy.deepcopy(detector))
-        self.teacher = MODELS.build(copy.deepcopy(detector))
-        self.teacher.requires_grad_(False)
+        self.teacher = self.build_teacher(detector)
         self.freeze_backbone = freeze_backbone
         if freeze_backbone:
             self.student.backbone.requires_grad_(False)
+
+    @staticmethod
+    def build_teacher(detector: ConfigType) -> BaseDetector:
+        """The frozen teacher: ``detector`` without its predictor, Hungarian assigner
+        (``train_cfg``), proposal matcher and contrastive loss. mmdet's DETR head keeps its
+        parameter-free box and class losses: it reads ``loss_cls`` to initialise its
+        classifier."""
+        cfg = copy.deepcopy(detector)
+        cfg['bbox_head'] = dict(cfg['bbox_head'], with_predictor=False)
+        cfg['train_cfg'] = None
+        teacher = MODELS.build(cfg)
+        del teacher.bbox_head.proposal_assigner, teacher.bbox_head.loss_contrast
+        return teacher.requires_grad_(False)
+
+    def momentum_pairs(self) -> List[ModulePair]:
+        return [(self.student, self.teacher)]
 
     def train(self, mode: bool = True) -> 'ProSeCo':
         """The teacher always runs in eval mode (no dropout), and so does a frozen backbone

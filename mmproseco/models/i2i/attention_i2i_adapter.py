@@ -2,11 +2,12 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModel, ExponentialMovingAverage
+from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
+from ..utils import MomentumModelMixin, ModulePair, momentum_copy
 from .attention_guided_generator import pad_to_multiple
 
 # E_B's second down-convolution (``c256-s2-k3``), the shallowest layer supervised by L_GA.
@@ -21,7 +22,7 @@ def attention_features(encoder: nn.Module, attention_generator: nn.Module,
 
 
 @MODELS.register_module()
-class AttentionI2IAdapter(BaseModel):
+class AttentionI2IAdapter(BaseModel, MomentumModelMixin):
     """Unpaired translator G: target → source trained with ``L_adv + L_NCE + L_GA`` (Eq. 4).
 
     Each term carries its loss's ``loss_weight``; the configs weigh ``L_GA`` by 0.05, which
@@ -32,9 +33,9 @@ class AttentionI2IAdapter(BaseModel):
     with its own optimiser from the :class:`OptimWrapperDict` (keys ``generator`` and
     ``discriminator``, built by ``I2IOptimWrapperConstructor``).
 
-    The momentum copies E_Bm, G_Am (and the projection heads) of the local-global loss live inside
-    the model as an mmengine :class:`ExponentialMovingAverage`, updated after every generator step,
-    as in mmpretrain's MoCo; no hook is needed.
+    The momentum copies E_Bm, G_Am (and of the projection heads) of the local-global loss are the
+    model's momentum pairs, averaged after every step by :class:`TeacherEMAHook` (MoCo:
+    ``momentum=0.999``, constant), which the config must add.
 
     Args:
         generator (dict): :class:`AttentionGuidedGenerator` config.
@@ -47,8 +48,8 @@ class AttentionI2IAdapter(BaseModel):
             halved, as in CUT.
         local_global (dict, optional): L_GA settings; None disables it. Keys: ``views``
             (:class:`ContrastiveViews` config), ``projector`` (:class:`LocalGlobalProjector` options
-            besides ``in_channels``), ``loss`` (:class:`LocalGlobalContrastiveLoss` config) and
-            ``momentum`` (weight of the old momentum copy, 0.999).
+            besides ``in_channels``) and ``loss`` (:class:`LocalGlobalContrastiveLoss` config).
+            The copies' momentum is the ``momentum`` of :class:`TeacherEMAHook`.
         data_preprocessor (dict): defaults to :class:`UnpairedI2IDataPreprocessor`.
     """
 
@@ -90,9 +91,12 @@ class AttentionI2IAdapter(BaseModel):
         if not self.generator.use_attention:
             raise ValueError('local_global needs the attention generator: set '
                              'generator.use_attention=True or local_global=None')
-        momentum = cfg.pop('momentum', 0.999)
-        if not 0 <= momentum < 1:
-            raise ValueError(f'local_global.momentum must be in [0, 1), got {momentum}')
+        if 'momentum' in cfg:
+            # The momentum moved to the hook: fail rather than train with its default.
+            raise ValueError(
+                'local_global.momentum was removed: set the momentum (weight of the old copy) '
+                "on the hook, custom_hooks=[dict(type='TeacherEMAHook', momentum=0.999, "
+                "momentum_schedule='constant')]")
         self.views = MODELS.build(cfg.pop('views', dict(type='ContrastiveViews')))
         in_channels = [self.generator.encoder.stage_channels[LOCAL_GLOBAL_ENCODER_STAGE],
                        *self.generator.attention_generator.layer_channels]
@@ -107,24 +111,16 @@ class AttentionI2IAdapter(BaseModel):
                  num_patches=self.views.grid**2, **cfg.pop('projector', {})))
         if cfg:
             raise ValueError(f'unknown local_global keys: {sorted(cfg)}')
-        # mmengine's EMA momentum is the weight of the *new* value.
-        self.momentum_branch = ExponentialMovingAverage(self._online_branch(),
-                                                        momentum=1 - momentum)
-        # The copy is already in sync; without this mmengine's first update would copy the online
-        # weights instead of averaging them.
-        self.momentum_branch.steps.fill_(1)
+        self.momentum_encoder = momentum_copy(self.generator.encoder)
+        self.momentum_attention = momentum_copy(self.generator.attention_generator)
+        self.momentum_projector = momentum_copy(self.projector)
 
-    def _online_branch(self) -> nn.ModuleDict:
-        return nn.ModuleDict(
-            dict(encoder=self.generator.encoder,
-                 attention=self.generator.attention_generator,
-                 projector=self.projector))
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.local_global:
-            # The momentum copy was taken before initialisation: start it equal to the online nets.
-            self.momentum_branch.module.load_state_dict(self._online_branch().state_dict())
+    def momentum_pairs(self) -> List[ModulePair]:
+        if not self.local_global:
+            return []
+        return [(self.generator.encoder, self.momentum_encoder),
+                (self.generator.attention_generator, self.momentum_attention),
+                (self.projector, self.momentum_projector)]
 
     def optim_param_groups(self) -> Dict[str, nn.Module]:
         """Modules owned by each optimiser (read by ``I2IOptimWrapperConstructor``)."""
@@ -164,15 +160,14 @@ class AttentionI2IAdapter(BaseModel):
             attention_features(self.generator.encoder, self.generator.attention_generator, view_q),
             attention_features(self.generator.encoder, self.generator.attention_generator,
                                patches_q))
-        momentum = self.momentum_branch.module
         with torch.no_grad():
-            key = momentum.projector(
-                attention_features(momentum.encoder, momentum.attention, view_k),
-                attention_features(momentum.encoder, momentum.attention, patches_k))
+            key = self.momentum_projector(
+                attention_features(self.momentum_encoder, self.momentum_attention, view_k),
+                attention_features(self.momentum_encoder, self.momentum_attention, patches_k))
         return self.local_global_loss(*query, *key), key
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """One discriminator update, then one generator update (+ momentum and queue updates)."""
+        """One discriminator update, then one generator update (+ the queue update)."""
         data = self.data_preprocessor(data, True)
         target, source = data['inputs']['target'], data['inputs']['source']
         g_optim, d_optim = optim_wrapper['generator'], optim_wrapper['discriminator']
@@ -203,6 +198,5 @@ class AttentionI2IAdapter(BaseModel):
         log_vars.update(g_log_vars)
 
         if self.local_global:
-            self.momentum_branch.update_parameters(self._online_branch())
             self.local_global_loss.enqueue(*keys)
         return log_vars

@@ -1,6 +1,5 @@
 """Image-level SCE pretraining of a detector backbone on the unlabeled pool."""
-import copy
-from typing import Dict
+from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
@@ -11,18 +10,19 @@ from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
-from mmproseco.models.losses.sce import matched_mask
+from ..losses.sce import matched_mask
+from ..utils import MomentumModelMixin, ModulePair, momentum_copy
 
 
 @MODELS.register_module()
-class ImageSCE(BaseModel):
+class ImageSCE(BaseModel, MomentumModelMixin):
     """SCE (Denize et al., 2023) at image level, to pretrain the backbone ProSeCo freezes.
 
     ProSeCo freezes an ImageNet-pretrained backbone; none can be downloaded here, so this
     model pretrains one on the same unlabeled images. It reads like mmpretrain's BYOL:
     ``student`` = backbone + projector + predictor on the strong view, ``teacher`` = EMA
-    copy (backbone + projector, :class:`TeacherEMAHook`) on the weak view; like BYOL's
-    target network it runs in train mode (batch statistics). The loss is
+    copy (backbone + projector, the momentum pair :class:`TeacherEMAHook` keeps) on the weak
+    view; like BYOL's target network it runs in train mode (batch statistics). The loss is
     :class:`SCELoss`, each image's teacher view its one positive.
 
     Args:
@@ -44,11 +44,14 @@ class ImageSCE(BaseModel):
             dict(backbone=MODELS.build(backbone),
                  projector=MLP(feat_channels, feat_channels, proj_channels, 2),
                  predictor=MLP(proj_channels, feat_channels, proj_channels, 2)))
-        # Same structure as the student so the EMA pairs every parameter; the teacher's
-        # predictor is never used (as in ProSeCo's teacher head).
-        self.teacher = copy.deepcopy(self.student)
-        self.teacher.requires_grad_(False)
+        # BYOL's target network: the student without the predictor the teacher never runs.
+        self.teacher = nn.ModuleDict(
+            dict(backbone=momentum_copy(self.student['backbone']),
+                 projector=momentum_copy(self.student['projector'])))
         self.loss_sce = MODELS.build(loss)
+
+    def momentum_pairs(self) -> List[ModulePair]:
+        return [(self.student, self.teacher)]
 
     @staticmethod
     def embed(branch: nn.ModuleDict, inputs: Tensor, online: bool) -> Tensor:

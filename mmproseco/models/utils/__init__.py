@@ -1,3 +1,8 @@
+from .feature_queue import FeatureQueue
 from .frozen_backbone import check_frozen_backbone_has_weights
+from .momentum import MomentumModelMixin, ModulePair, momentum_copy, paired_tensors
 
-__all__ = ['check_frozen_backbone_has_weights']
+__all__ = [
+    'FeatureQueue', 'MomentumModelMixin', 'ModulePair', 'check_frozen_backbone_has_weights',
+    'momentum_copy', 'paired_tensors'
+]
