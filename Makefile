@@ -10,10 +10,11 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 # root, which imports this checkout's code first (and refuses to run another copy).
 SOURCES := $(shell find mmproseco -name '*.py') setup.cfg pyproject.toml
 
-.PHONY: install test repro data
+.PHONY: install test repro data lint
 install: $(VENV)/.deps $(VENV)/.mmproseco
 
-$(VENV)/.deps: tools/install.sh requirements/build.txt requirements/runtime.txt requirements/mmdet.txt
+$(VENV)/.deps: tools/install.sh requirements/build.txt requirements/runtime.txt requirements/mmdet.txt \
+		requirements/lint.txt
 	bash tools/install.sh
 	touch $@
 
@@ -27,6 +28,11 @@ data: install
 
 repro: data
 	dvc repro
+
+# Line length and import order (setup.cfg), over everything git tracks in Python.
+lint: install
+	$(PY) -m flake8 mmproseco configs tools tests benchmarks
+	$(PY) -m isort --check-only --diff mmproseco configs tools tests benchmarks
 
 test: install
 	$(PY) -m pytest

@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401
-from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
 from mmproseco.models.i2i import I2IOptimWrapperConstructor
 
 REPO = Path(__file__).resolve().parents[1]

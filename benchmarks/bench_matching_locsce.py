@@ -33,8 +33,8 @@ from mmdet.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers the modules)
-from mmproseco.models.losses.locsce import LocSCELoss
 from benchmarks.timing import median_seconds  # noqa: E402
+from mmproseco.models.losses.locsce import LocSCELoss
 
 NUM_QUERIES = 300
 EMBED_DIM = 256

@@ -23,8 +23,8 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401
-from mmproseco.models.heads.locsce_head import boxes_to_pixels
 from benchmarks.timing import median_seconds  # noqa: E402
+from mmproseco.models.heads.locsce_head import boxes_to_pixels
 
 CONFIGS = {  # model size: (ProSeCo config, supervised config of the same detector)
     'cpu': ('configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py',

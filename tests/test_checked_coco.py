@@ -11,13 +11,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmdet.registry import DATASETS, METRICS, TRANSFORMS
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from PIL import Image
 
 import mmproseco  # noqa: F401  (registers the classes)
-from mmdet.registry import DATASETS, METRICS, TRANSFORMS
 from mmproseco.datasets.checked_coco import CheckedCocoDataset, clip_xywh_box
 from mmproseco.datasets.data_errors import DataError
 

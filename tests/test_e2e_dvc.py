@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 import yaml
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +82,17 @@ def test_smoke_profile_runs_the_whole_graph(clone):
     for png in ('map_vs_fraction.png', 'training_curves.png'):
         assert (clone / 'results' / png).stat().st_size > 1000
     assert osp.isfile(clone / 'results' / 'metrics' / 'i2i' / 'deepforest-fog.json')
+    # Every checkpoint the graph keeps loads with torch's safe loader: the backbone and the
+    # exported pretrainings, the fine-tuned detectors, the baselines and the I2I adapters.
+    kept = glob.glob(str(clone / 'work' / '**' / '*.pth'), recursive=True)
+    for kind in ('backbone', 'pretrain/proseco/detector.pth', 'finetune/', 'i2i/', 'baselines/'):
+        assert any(kind in path for path in kept), kind
+    for path in kept:
+        assert torch.load(path, map_location='cpu', weights_only=True)['state_dict'], path
+    # The teacher-student pretrainings say how far their teacher moved from its start.
+    for method in ('proseco', 'sce'):
+        moved = json.load(open(clone / 'results' / 'metrics' / 'pretrain' / f'{method}.json'))
+        assert moved['teacher_init_distance'] > 0 and moved['student_init_distance'] > 0
 
 
 def method_name(method):

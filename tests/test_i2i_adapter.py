@@ -5,16 +5,16 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
 from mmengine.config import Config
-from mmengine.model.utils import stack_batch
 from mmengine.logging import MessageHub, MMLogger
+from mmengine.model.utils import stack_batch
 from mmengine.structures import InstanceData
 
 import mmproseco  # noqa: F401  (registers the modules)
-from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
-from mmproseco.models.detectors.adapted_detector import load_detector_config
 from mmproseco.engine.hooks import TeacherEMAHook
+from mmproseco.models.detectors.adapted_detector import load_detector_config
 from mmproseco.models.i2i import I2IOptimWrapperConstructor
 
 REPO = Path(__file__).resolve().parents[1]

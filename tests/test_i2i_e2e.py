@@ -9,11 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from mmdet.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmproseco  # noqa: F401
-from mmdet.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/i2i/attention-i2i_tiny_1xb4-cpu_deepforest-fog.py'

@@ -12,8 +12,7 @@ from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 
 import mmproseco  # noqa: F401  (registers the cost and the assigner)
-from mmproseco.models.task_modules.proposal_matching_assigner import \
-    batched_match_cost
+from mmproseco.models.task_modules.proposal_matching_assigner import batched_match_cost
 
 IMG_SHAPES = [(60, 80), (100, 50), (75, 75)]  # (h, w), one per image
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmproseco.models.losses.ranked_contrastive import (NEGATIVE, RankedContrastiveLoss,
-                                                        SupConLoss, SuperclassContrastiveLoss,
+from mmproseco.models.losses.ranked_contrastive import (NEGATIVE, RankedContrastiveLoss, SupConLoss,
+                                                        SuperclassContrastiveLoss,
                                                         build_class_rank_matrix,
                                                         ranks_from_superclasses)
 

@@ -13,8 +13,8 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.model import BaseModel
 from mmengine.logging import MessageHub, MMLogger
+from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 from mmengine.structures import InstanceData
@@ -211,4 +211,3 @@ def test_cpu_schedule_ends_at_the_run_length(tmp_path, max_iters):
         t = 2 * max_iters // 3
         closed_form = eta_min + (peak - eta_min) * (1 + np.cos(np.pi * t / max_iters)) / 2
         assert lrs[t] == pytest.approx(closed_form, rel=0.1)
-

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from mmproseco.pipeline.splits import main as make_splits, sample_image_ids
+from mmproseco.pipeline.splits import main as make_splits
+from mmproseco.pipeline.splits import sample_image_ids
 
 
 def coco(num_images=200):

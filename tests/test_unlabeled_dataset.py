@@ -7,12 +7,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmdet.registry import DATASETS, MODELS, TRANSFORMS
+from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import mmproseco  # noqa: F401  (registers the modules)
-from mmdet.registry import DATASETS, MODELS, TRANSFORMS
-from mmdet.utils import register_all_modules
 from mmproseco.datasets.unlabeled import load_proposal_file, save_proposal_file
 from mmproseco.pipeline.selective_search import main as selective_search
 

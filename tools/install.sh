@@ -20,6 +20,7 @@ if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2
 fi
 pip install -q -r requirements/mmdet.txt
 pip install -q --no-deps openmim==0.3.9
+pip install -q -r requirements/lint.txt
 # A stray opencv-python would shadow cv2.ximgproc (Selective Search).
 "$VENV/bin/python" -m pip uninstall -q -y opencv-python opencv-python-headless 2>/dev/null || true
 "$VENV/bin/python" -c "import cv2; cv2.ximgproc.segmentation" 2>/dev/null || \

@@ -17,11 +17,11 @@ import zipfile
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+from mmdet.datasets import BaseDetDataset
+from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from mmengine.utils import scandir
 
-from mmdet.datasets import BaseDetDataset
-from mmdet.registry import DATASETS
 from .data_errors import DataError
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')

@@ -4,9 +4,8 @@ import os.path as osp
 from typing import List, Optional, Sequence
 
 import numpy as np
-from mmengine.dataset import BaseDataset
-
 from mmdet.registry import DATASETS
+from mmengine.dataset import BaseDataset
 
 
 def load_coco_images(ann_file: str, img_dir: str,

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 import mmproseco  # noqa: F401
-from mmdet.registry import DATASETS, MODELS
 from mmproseco.visualization import plot_loss_curves, plot_translation_grid
 from .scalars import read_curves, read_scalars, training_curves
 

@@ -117,5 +117,6 @@ def main(argv=None) -> None:
     print(i2i_table(args.ann_file, rows, args.out, args.table, args.source_row,
                     args.oracle_row), end='')
 
+
 if __name__ == '__main__':
     main()

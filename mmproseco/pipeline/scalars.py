@@ -61,4 +61,3 @@ def write_curves(work_dir, path):
 def read_curves(path):
     with open(path) as f:
         return json.load(f)
-

@@ -21,10 +21,10 @@ import ctypes
 import dataclasses
 import hashlib
 import json
+import multiprocessing
 import os
 import os.path as osp
 import sys
-import multiprocessing
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2

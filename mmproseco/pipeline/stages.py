@@ -19,6 +19,7 @@ import time
 
 from mmengine.config import Config, DictAction
 
+from mmproseco.engine.hooks import TeacherEMAHook, momentum_distances
 from mmproseco.tools import test as test_tool
 from mmproseco.tools import train as train_tool
 from .checkpoints import export_detector, export_state_dict, keep_checkpoint, save_weights
@@ -27,8 +28,7 @@ from .i2i_figures import i2i_figures
 from .i2i_report import i2i_table
 from .params import load_params
 from .scalars import last_losses, read_curves, write_curves
-from .selective_search import (SearchSettings, default_cache_dir, list_images,
-                               run_selective_search)
+from .selective_search import SearchSettings, default_cache_dir, list_images, run_selective_search
 
 #: The rows of the I2I table: name, prediction dump, the params.yaml ``i2i.adapters`` key
 #: of the run whose checkpoint is tested ('oracle': the target oracle), config options.
@@ -94,10 +94,12 @@ def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, 
     """Pretrain ``config`` for ``iters`` iterations and export the detector it trained to
     ``out`` (the config's ``pretrain_export.source``), its backbone started from the
     ``backbone`` stage's weights if given, and frozen if ``freeze``. The metrics hold the
-    last logged losses. Returns the metrics and the training seconds."""
+    last logged losses and, for a teacher-student model, the final teacher-student,
+    teacher-init and student-init parameter distances. Returns the metrics and the training
+    seconds."""
     spec = pretrain_export(config)
     work_dir = mmengine_dir(out)
-    _, seconds = timed_train(config, work_dir, {
+    runner, seconds = timed_train(config, work_dir, {
         'train_cfg.max_iters': iters, 'default_hooks.checkpoint.interval': iters,
         'randomness.seed': seed, **backbone_options(spec, backbone, freeze)})
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
@@ -105,6 +107,8 @@ def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, 
     os.remove(ckpt)  # the full checkpoint is 3x larger and holds nothing the graph reads
     points = write_curves(work_dir, curves)
     result = dict(config=config, iters=iters, last_losses=last_losses(points))
+    if any(isinstance(hook, TeacherEMAHook) for hook in runner.hooks):
+        result.update(momentum_distances(runner))  # how far the teacher moved, and from where
     write_json(metrics, result)
     write_json(timings, dict(train_seconds=seconds))
     return dict(result, train_seconds=seconds)
@@ -114,10 +118,10 @@ def random_init(config, out, seed, metrics, backbone=None):
     """The 'scratch' baseline: the detector's seeded random initialization (on the
     ``backbone`` stage's weights, if given), saved so that it enters fine-tuning through
     the same ``load_from`` path as the pretrained ones."""
+    from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
 
-    from mmdet.registry import MODELS
     from mmproseco.tools.cli import load_config
 
     spec = pretrain_export(config)

@@ -101,8 +101,8 @@ def check_checkpoint(path):
     """Raise :class:`DataError` naming ``path`` unless it is a whole, readable checkpoint.
 
     torch's zip format is checked by the CRC of every record (one read of the file, nothing
-    unpickled); an older pickled checkpoint is loaded with torch's safe loader. URLs (``https://``, ``torchvision://``)
-    are left to mmengine, which downloads them.
+    unpickled); an older pickled checkpoint is loaded with torch's safe loader. URLs
+    (``https://``, ``torchvision://``) are left to mmengine, which downloads them.
     """
     if '://' in str(path):
         return

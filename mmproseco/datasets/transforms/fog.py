@@ -11,7 +11,6 @@ from typing import Optional
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-
 from mmdet.registry import TRANSFORMS
 
 

@@ -11,7 +11,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import Tensor, nn
 
-from mmproseco.models.utils import MomentumModelMixin, ModulePair, paired_tensors
+from mmproseco.models.utils import ModulePair, MomentumModelMixin, paired_tensors
 
 MOMENTUM_SCHEDULES = ('constant', 'cosine')
 # momentum='auto': the run lasts AUTO_TIME_CONSTANTS time constants 1 / (1 - m0) of the EMA,

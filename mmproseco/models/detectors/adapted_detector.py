@@ -4,15 +4,14 @@ import os.path as osp
 import re
 from typing import List, Optional, Sequence, Union
 
+from mmdet.models.detectors import BaseDetector
+from mmdet.registry import MODELS
+from mmdet.structures import OptSampleList, SampleList
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.model import BaseModule
 from mmengine.runner import CheckpointLoader
 from torch import Tensor
-
-from mmdet.models.detectors import BaseDetector
-from mmdet.registry import MODELS
-from mmdet.structures import OptSampleList, SampleList
 
 
 def load_detector_config(path: str) -> dict:

@@ -9,7 +9,7 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
-from ..utils import MomentumModelMixin, ModulePair, check_frozen_backbone_has_weights
+from ..utils import ModulePair, MomentumModelMixin, check_frozen_backbone_has_weights
 
 
 @MODELS.register_module()

@@ -7,7 +7,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from torch import Tensor
 
-from ..utils import FeatureQueue, MomentumModelMixin, ModulePair, momentum_copy
+from ..utils import FeatureQueue, ModulePair, MomentumModelMixin, momentum_copy
 from .base_crop_model import BaseCropModel
 
 

@@ -3,10 +3,10 @@ from typing import Dict
 
 import torch
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmdet.registry import MODELS
 from .resnet_encoder import ResnetEncoder
 from .upsampling_decoder import UpsamplingDecoder
 

@@ -2,12 +2,12 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmdet.registry import MODELS
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
 
-from mmdet.registry import MODELS
-from ..utils import MomentumModelMixin, ModulePair, momentum_copy
+from ..utils import ModulePair, MomentumModelMixin, momentum_copy
 from .attention_guided_generator import pad_to_multiple
 
 # E_B's second down-convolution (``c256-s2-k3``), the shallowest layer supervised by L_GA.

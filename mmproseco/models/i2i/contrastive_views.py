@@ -9,9 +9,8 @@ from typing import Tuple
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
-
 from mmdet.registry import MODELS
+from torch import Tensor
 
 # ITU-R 601 luma weights, as in PIL's grayscale conversion.
 _LUMA = (0.299, 0.587, 0.114)

@@ -2,10 +2,9 @@
 from typing import List, Sequence
 
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
-
-from mmdet.registry import MODELS
 
 
 def _mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:

@@ -3,10 +3,10 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mmdet.registry import MODELS
 from .cut_init import cut_init_cfg
 
 

@@ -1,8 +1,8 @@
 """PatchGAN discriminator (CUT's ``NLayerDiscriminator``)."""
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mmdet.registry import MODELS
 from .cut_init import cut_init_cfg
 
 

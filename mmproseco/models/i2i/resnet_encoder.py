@@ -2,10 +2,10 @@
 from typing import List
 
 import torch
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import nn
 
-from mmdet.registry import MODELS
 from .cut_init import cut_init_cfg
 
 

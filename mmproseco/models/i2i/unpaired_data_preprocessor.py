@@ -1,10 +1,9 @@
 """Batch the two domains of an unpaired sample into normalised tensors."""
 from typing import Optional, Sequence
 
+from mmdet.registry import MODELS
 from mmengine.model import ImgDataPreprocessor
 from torch import Tensor
-
-from mmdet.registry import MODELS
 
 
 @MODELS.register_module()

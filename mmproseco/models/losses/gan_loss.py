@@ -2,9 +2,8 @@
 (paper Eq. 3)."""
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from mmdet.registry import MODELS
+from torch import Tensor, nn
 
 GAN_MODES = ('lsgan', 'vanilla')
 

@@ -15,9 +15,9 @@ from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from mmdet.registry import MODELS
 from ..utils import FeatureQueue
 
 

@@ -45,8 +45,8 @@ def locsce_positive_mask(teacher_boxes: Tensor, teacher_image_ids: Tensor,
     """
     ious = bbox_overlaps(teacher_boxes[matched_teacher], teacher_boxes)
     same_image = teacher_image_ids[matched_teacher, None] == teacher_image_ids[None, :]
-    return (same_image & (ious >= pos_iou_thr)) | matched_mask(matched_teacher,
-                                                                 teacher_boxes.size(0))
+    matched = matched_mask(matched_teacher, teacher_boxes.size(0))
+    return (same_image & (ious >= pos_iou_thr)) | matched
 
 
 @MODELS.register_module()

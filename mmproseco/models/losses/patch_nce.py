@@ -4,9 +4,8 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from mmdet.registry import MODELS
+from torch import Tensor, nn
 
 
 def patch_nce_loss(query: Tensor, key: Tensor, temperature: float = 0.07) -> Tensor:

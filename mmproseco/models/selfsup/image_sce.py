@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from ..losses.sce import matched_mask
-from ..utils import MomentumModelMixin, ModulePair, momentum_copy
+from ..utils import ModulePair, MomentumModelMixin, momentum_copy
 
 
 @MODELS.register_module()

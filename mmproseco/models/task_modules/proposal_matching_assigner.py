@@ -12,8 +12,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from mmproseco.engine.divergence import check_finite
-from .feature_similarity_cost import (FeatureSimilarityCost,
-                                      cosine_similarity_matrix)
+from .feature_similarity_cost import FeatureSimilarityCost, cosine_similarity_matrix
 
 BATCHED_COSTS = (FeatureSimilarityCost, BBoxL1Cost, IoUCost)
 

@@ -1,6 +1,6 @@
 from .feature_queue import FeatureQueue
 from .frozen_backbone import check_frozen_backbone_has_weights
-from .momentum import MomentumModelMixin, ModulePair, momentum_copy, paired_tensors
+from .momentum import ModulePair, MomentumModelMixin, momentum_copy, paired_tensors
 
 __all__ = [
     'FeatureQueue', 'MomentumModelMixin', 'ModulePair', 'check_frozen_backbone_has_weights',
