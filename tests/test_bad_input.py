@@ -455,13 +455,13 @@ def test_test_tool_reports_a_damaged_checkpoint_in_one_line(damaged_checkpoints)
 
 def test_load_from_and_resume_check_the_checkpoint(tmp_path, damaged_checkpoints):
     path = damaged_checkpoints[1]['truncated']
-    for option in (['--cfg-options', f'load_from={path}'], ['--resume', str(path)]):
+    for option in (dict(cfg_options=dict(load_from=str(path))), dict(resume=str(path))):
         with pytest.raises(DataError) as info:
-            build_runner([DETR, '--work-dir', str(tmp_path), *option])
+            build_runner(DETR, work_dir=str(tmp_path), **option)
         assert info.value.path == str(path)
     (tmp_path / 'last_checkpoint').write_text(str(path))  # what `--resume` picks by itself
     with pytest.raises(DataError) as info:
-        build_runner([DETR, '--work-dir', str(tmp_path), '--resume'])
+        build_runner(DETR, work_dir=str(tmp_path), resume='auto')
     assert info.value.path == str(path)
 
 

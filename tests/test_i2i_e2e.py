@@ -14,6 +14,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmproseco  # noqa: F401
+from mmproseco.pipeline.scalars import read_scalars
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/i2i/attention-i2i_tiny_1xb4-cpu_deepforest-fog.py'
@@ -126,8 +127,7 @@ def test_train_then_test_through_the_entry_points(trained, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     checkpoint = work / 'iter_2.pth'
     assert checkpoint.exists()
-    scalars = next(work.glob('*/vis_data/scalars.json')).read_text().splitlines()
-    logged = [json.loads(line) for line in scalars]
+    logged = read_scalars(str(work))
     assert any('loss_lg_gg' in r for r in logged) and any('coco/bbox_mAP_50' in r for r in logged)
     test = subprocess.run(
         [sys.executable, '-m', 'mmproseco.tools.test', str(config), str(checkpoint), '--work-dir',

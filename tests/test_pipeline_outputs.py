@@ -5,6 +5,7 @@ import json
 import torch
 from mmengine.logging import MessageHub
 
+from mmproseco.engine.hooks import WeightsOnlyCheckpointHook
 from mmproseco.pipeline.checkpoints import keep_checkpoint
 from mmproseco.pipeline.scalars import last_losses, read_scalars, training_curves, write_curves
 
@@ -53,15 +54,18 @@ def test_curves_file_is_the_same_for_runs_that_differ_in_timings(tmp_path):
 
 
 def mmengine_checkpoint(weights, when, host):
-    """A checkpoint laid out as Runner.save_checkpoint writes it."""
+    """A checkpoint laid out as Runner.save_checkpoint writes it with the configs'
+    WeightsOnlyCheckpointHook."""
     hub = MessageHub.get_instance(f'hub-{when}')
     hub.update_scalar('train/loss', 1.0)
-    return dict(
+    checkpoint = dict(
         meta=dict(cfg=f"work_dir = '/home/{host}/work'", seed=1234, experiment_name=when,
                   time=when, mmengine_version='0.10.7', dataset_meta=dict(classes=('a', 'b')),
                   epoch=0, iter=4, hook_msgs=dict(last_ckpt=f'/home/{host}/iter_4.pth')),
         state_dict=weights, message_hub=hub.state_dict(),
         optimizer=dict(state={}, param_groups=[dict(lr=0.01, params=[0])]))
+    WeightsOnlyCheckpointHook().before_save_checkpoint(None, checkpoint)
+    return checkpoint
 
 
 def test_kept_checkpoint_holds_weights_and_dataset_meta_only(tmp_path):

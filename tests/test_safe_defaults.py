@@ -21,9 +21,11 @@ PAPER_SIZE_FROZEN = ['configs/proseco/proseco_deformable-detr_r50_8xb4-50e_coco.
 
 
 def test_import_changes_no_torch_or_dvc_setting():
-    """No variable appears or changes on import: neither torch's safe-loading switch nor
-    DVC's telemetry switch, nor anything else."""
-    code = ('import os; before = dict(os.environ); import mmproseco; '
+    """Importing mmproseco sets or changes no variable: neither torch's safe-loading switch
+    nor DVC's telemetry switch, nor anything else. Its dependencies are imported first, since
+    they may set their own (OpenCV prepends to LD_LIBRARY_PATH)."""
+    code = ('import os, cv2, torch, mmengine.runner, mmdet.models; before = dict(os.environ); '
+            'import mmproseco; '
             'changed = set(os.environ.items()) ^ set(before.items()); '
             'assert not changed, changed')
     subprocess.run([sys.executable, '-c', code], check=True)

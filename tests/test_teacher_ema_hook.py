@@ -6,7 +6,6 @@ The closed-form tests drive the hook's entry points with a minimal stand-in for 
 ``logger``); the other tests train with a real mmengine ``Runner``.
 """
 import copy
-import json
 import math
 from types import SimpleNamespace
 
@@ -25,6 +24,7 @@ from mmengine.structures import InstanceData
 import mmproseco  # noqa: F401  (registers TeacherEMAHook)
 from mmproseco.engine.hooks import TeacherEMAHook, momentum_distances, momentum_for_run_length
 from mmproseco.models.utils import MomentumModelMixin
+from mmproseco.pipeline.scalars import read_scalars
 
 
 class ToyTeacherStudent(BaseModel, MomentumModelMixin):
@@ -223,8 +223,7 @@ def test_distances_are_logged_and_match_their_definition(tmp_path):
     assert final == pytest.approx(expected, rel=1e-6)
     assert min(final.values()) > 0
     # Every logging interval (2) the scalars reach scalars.json, the last ones final.
-    scalars_file = next(tmp_path.glob('*/vis_data/scalars.json'))
-    logs = [json.loads(line) for line in scalars_file.read_text().splitlines()]
+    logs = read_scalars(str(tmp_path))
     logged = [log for log in logs if 'teacher_student_distance' in log]
     assert [log['iter'] for log in logged] == [2, 4]
     assert logged[-1]['ema_momentum'] == 0.8

@@ -24,7 +24,7 @@ env_cfg = dict(
 
 vis_backends = [dict(type='LocalVisBackend')]
 # No fixed `name`: the runner then names the visualizer after its run, so that several runners
-# in one process (tools/pipeline.py, tools/study_backbone_init.py) each log to their own
+# in one process (mmproseco.pipeline, tools/study_backbone_init.py) each log to their own
 # work_dir instead of all reusing the first one's.
 visualizer = dict(type='DetLocalVisualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)

@@ -1,6 +1,7 @@
 # "SoftMax" on VOC2007 crops of all 20 classes: cross-entropy, L2-normalised logits as the
 # embedding of the prototype classifier.
 _base_ = './ranked-contrastive_r50_1xb32-500e_voc2007-20cls.py'
+custom_hooks = []  # no key encoder
 model = dict(
     _delete_=True,
     type='CropClassifier',
