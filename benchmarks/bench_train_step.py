@@ -122,7 +122,7 @@ def step_worker(config, options, warmup, iters, profile_steps):
     model = runner.model
     wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
     optimizers = (list(wrapper.values()) if hasattr(wrapper, 'values') else [wrapper])
-    loader = iter(runner.build_dataloader(cfg.train_dataloader))
+    loader = endless(runner.build_dataloader(cfg.train_dataloader))
 
     def bare_step(parts):
         start = time.perf_counter()
@@ -167,6 +167,12 @@ def step_worker(config, options, warmup, iters, profile_steps):
         top_ops=[dict(name=e.key, share=round(e.self_cpu_time_total / whole, 4),
                       self_cpu_ms_per_step=round(e.self_cpu_time_total / 1e3 / profile_steps, 2),
                       calls_per_step=e.count // profile_steps) for e in events[:12]])
+
+
+def endless(dataloader):
+    """Batches of ``dataloader``, epoch after epoch (a finite sampler runs out)."""
+    while True:
+        yield from dataloader
 
 
 def parse_options(options):
