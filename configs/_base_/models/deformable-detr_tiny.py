@@ -3,6 +3,10 @@
 # a half-width ResNet-18 (32 base channels), 3 feature levels, 2 encoder + 2 decoder
 # layers, hidden 128, FFN 512, 50 queries.
 embed_dims = 128
+# Dropout of every transformer layer (attention outputs and FFNs), the paper's 0.1. It is
+# ~10 % of a CPU step (`bernoulli_`, issue 13); `--cfg-options` can set each of the five
+# keys below to 0 (benchmarks/bench_train_step.py --case finetune-dropout0 measures it).
+dropout = 0.1
 deformable_detr_tiny = dict(
     num_queries=50,
     num_feature_levels=3,
@@ -14,13 +18,13 @@ deformable_detr_tiny = dict(
     encoder=dict(
         num_layers=2,
         layer_cfg=dict(
-            self_attn_cfg=dict(embed_dims=embed_dims, num_levels=3),
-            ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=512))),
+            self_attn_cfg=dict(embed_dims=embed_dims, num_levels=3, dropout=dropout),
+            ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=512, ffn_drop=dropout))),
     decoder=dict(
         num_layers=2,
         layer_cfg=dict(
-            self_attn_cfg=dict(embed_dims=embed_dims),
-            cross_attn_cfg=dict(embed_dims=embed_dims, num_levels=3),
-            ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=512))),
+            self_attn_cfg=dict(embed_dims=embed_dims, dropout=dropout),
+            cross_attn_cfg=dict(embed_dims=embed_dims, num_levels=3, dropout=dropout),
+            ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=512, ffn_drop=dropout))),
     positional_encoding=dict(num_feats=embed_dims // 2),
     bbox_head=dict(embed_dims=embed_dims))
