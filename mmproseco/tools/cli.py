@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 
 from mmproseco.datasets.data_errors import DataError, unwrap_worker_message
 from mmproseco.engine.divergence import DivergenceError
+from mmproseco.tools.threads import set_torch_threads
 
 #: The errors of a wrong config, wrong data or a diverged run: reported in one line.
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError, DivergenceError)
@@ -150,8 +151,11 @@ def run_cli(main):
     among them) with a message that names the field or file and the fix, and a diverged run
     raises :class:`DivergenceError`; a traceback from deep inside mmengine would bury it.
     Errors of dataloader workers are reported the same way. Set ``MMPROSECO_DEBUG=1`` to see
-    the traceback anyway.
+    the traceback anyway. Torch's thread count is set first, from the cores the process may
+    use (:func:`set_torch_threads`), so that processes sharing the machine do not
+    oversubscribe it.
     """
+    set_torch_threads()
     try:
         main()
     except Exception as err:
