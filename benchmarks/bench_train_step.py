@@ -146,12 +146,10 @@ def step_worker(config, options, warmup, iters, profile_steps):
         bare_step([])
     bare = []
     bare_s = median_seconds(lambda: bare_step(bare), iters)
-    print(f'bare done {time.perf_counter():.1f}', file=sys.stderr, flush=True)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
                                 record_shapes=False, with_stack=False) as prof:
         for _ in range(profile_steps):
             bare_step([])
-    print(f'profile done {time.perf_counter():.1f}', file=sys.stderr, flush=True)
     timer = StepTimer()
     runner.register_hook(timer)
     runner.train()
@@ -303,7 +301,6 @@ def main():
     parser.add_argument('--worker', metavar='CONFIG', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        sys.path.insert(0, os.getcwd())  # the timed repo, not this script's folder
         print(json.dumps(step_worker(args.worker, args.options, args.warmup, args.iters,
                                      args.profile_steps)))
         return
