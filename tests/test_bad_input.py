@@ -445,6 +445,9 @@ def test_damaged_checkpoints_are_data_errors_naming_the_file(damaged_checkpoints
         assert info.value.path == str(path)
     with pytest.raises(DataError, match='not found'):
         check_checkpoint(str(good.parent / 'gone.pth'))
+    # Nothing is fetched from the network: a URL is refused before any loader sees it.
+    with pytest.raises(DataError, match='not a local file'):
+        check_checkpoint('https://download.invalid/detector.pth')
 
 
 def test_test_tool_reports_a_damaged_checkpoint_in_one_line(damaged_checkpoints):

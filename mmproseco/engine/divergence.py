@@ -51,12 +51,14 @@ def first_non_finite(named_tensors: Iterable[Tuple[str, Any]]) -> Optional[str]:
     """The name of the first floating-point tensor with a NaN or an infinite entry, or None.
 
     Entries that are not floating-point tensors (counters, labels, metadata) are skipped.
+    The guard calls this after every step, so the check is one host sync for all tensors;
+    the per-tensor search runs only once something is not finite.
     """
-    for name, tensor in named_tensors:
-        if isinstance(tensor, Tensor) and tensor.is_floating_point() \
-                and not torch.isfinite(tensor).all():
-            return name
-    return None
+    floats = [(name, tensor) for name, tensor in named_tensors
+              if isinstance(tensor, Tensor) and tensor.is_floating_point()]
+    if not floats or torch.stack([torch.isfinite(t).all() for _, t in floats]).all():
+        return None
+    return next(name for name, tensor in floats if not torch.isfinite(tensor).all())
 
 
 def check_finite(tensor: Tensor, what: str) -> None:

@@ -102,11 +102,12 @@ def check_checkpoint(path):
     """Raise :class:`DataError` naming ``path`` unless it is a whole, readable checkpoint.
 
     torch's zip format is checked by the CRC of every record (one read of the file, nothing
-    unpickled); an older pickled checkpoint is loaded with torch's safe loader. URLs
-    (``https://``, ``torchvision://``) are left to mmengine, which downloads them.
+    unpickled); an older pickled checkpoint is loaded with torch's safe loader. Only local
+    files are accepted: this package loads no weights from the network.
     """
     if '://' in str(path):
-        return
+        raise DataError(path, 'is not a local file: mmproseco loads no weights from the network',
+                        'give the path of a checkpoint on this machine')
     if not osp.isfile(path):
         raise DataError(path, 'checkpoint file not found', 'check the checkpoint path')
     try:
