@@ -20,9 +20,11 @@ comparison (old and new tree, same seed, hence the same batches) still runs in o
 Writes JSON to ``--out`` and a markdown table next to it (``.md``).
 """
 import argparse
+import itertools
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,21 +36,41 @@ FULL_TRAIN = ['train_dataloader.dataset.ann_file=data/shapes/annotations/train.j
 PROSECO = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
 
 
-def no_dropout(model_key):
-    """cfg-options that zero the five dropouts of a Deformable DETR at ``model_key``."""
-    return [f'{model_key}.{layers}.layer_cfg.{key}=0.0' for layers, key in [
+def dropout(model_key, p):
+    """cfg-options that set the five dropouts of a Deformable DETR at ``model_key`` to p."""
+    return [f'{model_key}.{layers}.layer_cfg.{key}={p}' for layers, key in [
         ('encoder', 'self_attn_cfg.dropout'), ('encoder', 'ffn_cfg.ffn_drop'),
         ('decoder', 'self_attn_cfg.dropout'), ('decoder', 'cross_attn_cfg.dropout'),
         ('decoder', 'ffn_cfg.ffn_drop')]]
 
 
-# name: (config, cfg-options). Both trees are timed on the same fixed pairs (issue 13); each
-# variant switches on one speed option alone.
+# The speed defaults of the CPU-size configs since c7fa5d8, each as the options that switch
+# it on: no dropout, fused AdamW with a foreach gradient clip (one kernel over all tensors
+# instead of one chain per parameter), channels-last convolutions. torch.compile (mmengine's
+# `compile=True`) is measured as a process only: its cost is the compilation.
+FUSED = ['optim_wrapper.optimizer.fused=True', 'optim_wrapper.clip_grad.foreach=True']
+CHANNELS_LAST = ['default_hooks.memory_format.memory_format=channels_last']
+COMPILE = ['compile=True']
+# The settings of c7fa5d8, so that either tree runs the configs as they were there.
+C7FA5D8 = {
+    'model': dropout('model', 0.1), 'model.detector': dropout('model.detector', 0.1),
+    'common': ['optim_wrapper.optimizer.fused=False', 'optim_wrapper.clip_grad.foreach=False',
+               'default_hooks.memory_format.memory_format=contiguous_format']}
+EVAL_C7FA5D8 = [f'{loader}_dataloader.{key}' for loader in ('val', 'test')
+                for key in ('batch_size=1', 'num_workers=2')]
+OLD_FINETUNE = FULL_TRAIN + C7FA5D8['model'] + C7FA5D8['common'] + EVAL_C7FA5D8
+OLD_PROSECO = C7FA5D8['model.detector'] + C7FA5D8['common']
+# name: (config, cfg-options). Both trees are timed on the same fixed pairs (issue 13): the
+# config with the tree's defaults, the config as at c7fa5d8, and c7fa5d8's with one option on.
 CASES = {
     'finetune': (FINETUNE, FULL_TRAIN),
-    'finetune-dropout0': (FINETUNE, FULL_TRAIN + no_dropout('model')),
+    'finetune-c7fa5d8': (FINETUNE, OLD_FINETUNE),
+    'finetune-c7fa5d8+dropout0': (FINETUNE, OLD_FINETUNE + dropout('model', 0.0)),
+    'finetune-c7fa5d8+fused': (FINETUNE, OLD_FINETUNE + FUSED),
+    'finetune-c7fa5d8+channels-last': (FINETUNE, OLD_FINETUNE + CHANNELS_LAST),
+    'finetune-compile': (FINETUNE, FULL_TRAIN + COMPILE),
     'proseco': (PROSECO, []),
-    'proseco-dropout0': (PROSECO, no_dropout('model.detector')),
+    'proseco-c7fa5d8': (PROSECO, OLD_PROSECO),
 }
 PROBE = '''\
 """Imported before tools/train.py runs: records when the run reaches each hook event."""
@@ -120,6 +142,9 @@ def step_worker(config, options, warmup, iters, profile_steps):
     # seed, hence the same batches as the Runner's loop after it): started after a Runner's
     # train(), the bare loop ran many times slower here (not investigated).
     model = runner.model
+    if cfg.default_hooks.get('memory_format'):  # what the Runner's hook does in before_run
+        from mmproseco.engine.hooks import MemoryFormatHook
+        MemoryFormatHook(cfg.default_hooks.memory_format.memory_format).apply(model)
     wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
     optimizers = (list(wrapper.values()) if hasattr(wrapper, 'values') else [wrapper])
     loader = endless(runner.build_dataloader(cfg.train_dataloader))
@@ -183,21 +208,25 @@ def parse_options(options):
     return parsed
 
 
+def locked(argv, lock, timeout):
+    """``argv`` under ``flock lock`` (if given), killed ``timeout`` seconds after it gets the
+    lock: the time spent waiting for another process's lock does not count."""
+    return (['flock', lock] if lock else []) + ['timeout', str(timeout)] + argv
+
+
 def run_child(repo, argv, lock, timeout, env=None):
     """Run ``argv`` with cwd/PYTHONPATH = ``repo`` (under ``flock lock`` if given)."""
     env = dict(os.environ, PYTHONPATH=repo, **(env or {}))
-    command = (['flock', lock] if lock else []) + argv
-    waited = time.time()
-    done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    command = locked(argv, lock, timeout)
+    done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f'{command} in {repo} failed:\n{done.stderr[-3000:]}')
-    return done.stdout, waited
+    return done.stdout
 
 
 def measure_step(repo, case, args):
     config, options = CASES[case]
-    out, _ = run_child(repo, [
+    out = run_child(repo, [
         sys.executable, osp.abspath(__file__), '--worker', config, '--warmup', str(args.warmup),
         '--iters', str(args.iters), '--profile-steps', str(args.profile_steps),
         '--options', *options, *args.options
@@ -225,9 +254,8 @@ def measure_process(repo, case, args):
     start_file = osp.join(probe_dir, 'start')
     env = dict(BENCH_PROBE_OUT=events_file, BENCH_START_OUT=start_file)
     env['PYTHONPATH'] = f'{repo}:{probe_dir}'
-    lock = ['flock', args.lock] if args.lock else []
-    done = subprocess.run(lock + argv, cwd=repo, env=dict(os.environ, **env),
-                          capture_output=True, text=True, timeout=args.timeout)
+    done = subprocess.run(locked(argv, args.lock, args.timeout), cwd=repo,
+                          env=dict(os.environ, **env), capture_output=True, text=True)
     end = time.time()
     if done.returncode:
         raise RuntimeError(f'tools/train.py in {repo} failed:\n{done.stderr[-3000:]}')
@@ -251,6 +279,13 @@ def measure_process(repo, case, args):
         fixed_s=(end - start) - loop - loop / max(iters - 1, 1))
 
 
+def parse_repo(spec):
+    """``PATH`` or ``PATH=case,case``: a checkout, and the cases it runs (None: all). An old
+    checkout runs only the cases whose options it knows (its configs as they are)."""
+    path, _, cases = spec.partition('=')
+    return osp.abspath(path), set(cases.split(',')) if cases else None
+
+
 def git_label(repo):
     done = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=repo,
                           capture_output=True, text=True)
@@ -259,24 +294,49 @@ def git_label(repo):
     return done.stdout.strip() + ('+dirty' if dirty else '')
 
 
-def markdown(results):
-    lines = ['| repo | case | runner step s | bare step s | runner/bare | data s | '
-             'fixed cost s | imports s | build s | setup s | after last iter s |',
-             '|---|---|---|---|---|---|---|---|---|---|---|']
+def median_over_rounds(results):
+    """One row per (tree, case): the median over rounds of every timed field, and the list
+    of the rounds' values beside it (``<field>_rounds``)."""
+    rows = {}
     for r in results:
+        rows.setdefault((r['label'], r['case']), []).append(r)
+    merged = []
+    for (label, case), runs in rows.items():
+        row = dict(label=label, case=case, options=runs[0]['options'], rounds=len(runs))
+        for what in ('step', 'process'):
+            done = [r[what] for r in runs if what in r]
+            if not done:
+                continue
+            row[what] = dict(done[0])
+            for key, value in done[0].items():
+                if isinstance(value, float):
+                    values = [d[key] for d in done]
+                    row[what][key] = statistics.median(values)
+                    row[what][key + '_rounds'] = values
+        merged.append(row)
+    return merged
+
+
+def markdown(results):
+    rows = median_over_rounds(results)
+    lines = ['| tree | case | rounds | runner step s | bare step s | runner/bare | data s | '
+             'fixed cost s | imports s | build s | setup s | after last iter s |',
+             '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    nan = float('nan')
+    for r in rows:
         s, p = r.get('step', {}), r.get('process', {})
-        ratio = s['runner_step_s'] / s['bare_step_s'] if s else float('nan')
+        ratio = s['runner_step_s'] / s['bare_step_s'] if s else nan
         lines.append(
             f"| {r['label']} | {r['case']}{' ' + ' '.join(r['options']) if r['options'] else ''}"
-            f" | {s.get('runner_step_s', float('nan')):.3f} | {s.get('bare_step_s', 0):.3f}"
-            f" | {ratio:.3f} | {s.get('bare_load_s', 0):.3f} | {p.get('fixed_s', 0):.1f}"
-            f" | {p.get('imports_s', 0):.1f} | {p.get('build_s', 0):.1f}"
-            f" | {p.get('setup_s', 0):.1f}"
-            f" | {p.get('after_last_iter_s', 0):.1f} |")
-    for r in results:
+            f" | {r['rounds']} | {s.get('runner_step_s', nan):.3f}"
+            f" | {s.get('bare_step_s', nan):.3f}"
+            f" | {ratio:.3f} | {s.get('bare_load_s', nan):.3f} | {p.get('fixed_s', nan):.1f}"
+            f" | {p.get('imports_s', nan):.1f} | {p.get('build_s', nan):.1f}"
+            f" | {p.get('setup_s', nan):.1f} | {p.get('after_last_iter_s', nan):.1f} |")
+    for r in rows:
         if r.get('step'):
             lines += ['', f"Top operators, self CPU, {r['label']} {r['case']} "
-                      f"{' '.join(r['options'])}:", '',
+                      f"{' '.join(r['options'])} (first round):", '',
                       '| operator | share | ms/step | calls/step |', '|---|---|---|---|']
             lines += [f"| `{o['name']}` | {o['share']:.1%} | {o['self_cpu_ms_per_step']} "
                       f"| {o['calls_per_step']} |" for o in r['step']['top_ops'][:8]]
@@ -285,7 +345,8 @@ def markdown(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--repo', action='append', help='checkout to time (repeatable)')
+    parser.add_argument('--repo', action='append',
+                        help='checkout to time, PATH or PATH=case,case (repeatable)')
     parser.add_argument('--case', action='append', choices=sorted(CASES))
     parser.add_argument('--options', nargs='*', default=[],
                         help='extra --cfg-options for every case (key=value)')
@@ -295,6 +356,8 @@ def main():
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--profile-steps', type=int, default=5)
     parser.add_argument('--process-iters', type=int, default=20)
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='repeat all measurements, interleaved; tables give medians')
     parser.add_argument('--lock', help='flock file each child runs under')
     parser.add_argument('--timeout', type=float, default=240, help='seconds per child')
     parser.add_argument('--out', default='bench_train_step.json')
@@ -305,9 +368,15 @@ def main():
                                      args.profile_steps)))
         return
     results = []
-    for case in args.case or sorted(CASES):
-        for repo in [osp.abspath(r) for r in args.repo or ['.']]:
-            result = dict(repo=repo, label=git_label(repo), case=case, options=args.options)
+    # Rounds interleave the trees and cases (A B A B ...): this VM's speed drifts by tens of
+    # percent over minutes, so a ratio comes from medians over rounds, not from one pass.
+    for round_index in range(args.rounds):
+        for case, (repo, only) in itertools.product(args.case or sorted(CASES),
+                                                    map(parse_repo, args.repo or ['.'])):
+            if only and case not in only:
+                continue
+            result = dict(repo=repo, label=git_label(repo), case=case, options=args.options,
+                          round=round_index)
             for what in args.what:
                 measure = measure_step if what == 'step' else measure_process
                 try:
@@ -320,7 +389,8 @@ def main():
             print(json.dumps(result), flush=True)  # the log keeps what a later crash loses
             results.append(result)
     with open(args.out, 'w') as f:
-        json.dump(dict(nproc=os.cpu_count(), results=results), f, indent=2)
+        json.dump(dict(nproc=os.cpu_count(), results=results,
+                       medians=median_over_rounds(results)), f, indent=2)
     with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
         f.write(markdown(results))
 

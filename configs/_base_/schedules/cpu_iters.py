@@ -8,11 +8,19 @@ val_interval = 200
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=val_interval)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=max_iters)]
+# Speed on CPU (docs/benchmarks.md): fused AdamW and a foreach gradient clip (optim_wrapper
+# below) update every tensor in one kernel instead of one chain per parameter, and the
+# convolutions run channels-last (MemoryFormatHook). `--cfg-options
+# default_hooks.memory_format.memory_format=contiguous_format
+# optim_wrapper.optimizer.fused=False optim_wrapper.clip_grad.foreach=False` undoes them.
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(by_epoch=False, interval=val_interval))
+    checkpoint=dict(by_epoch=False, interval=val_interval),
+    memory_format=dict(type='MemoryFormatHook', memory_format='channels_last'))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(base_batch_size=8)
 # The backbone starts from random weights here, so it learns at the full LR (the 0.1
 # multiplier of detr_50e.py assumes an ImageNet-pretrained one).
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=1.0))))
+optim_wrapper = dict(
+    optimizer=dict(fused=True), clip_grad=dict(foreach=True),
+    paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=1.0))))
