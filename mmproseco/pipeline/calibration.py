@@ -96,8 +96,10 @@ def study_kinds(params):
         Kind('backbone', params['backbone']['config'], on_backbone=False, iters=2400),
         *(Kind(f'pretrain-{method}', config, on_backbone=use_backbone, iters=2000)
           for method, config in params['pretrain'].items()),
-        Kind('finetune10', finetune, use_backbone, iters=2400, percent=10, val_interval=150),
-        Kind('ceiling', finetune, use_backbone, iters=4000, percent=100, val_interval=250))}
+        Kind('finetune10', finetune, on_backbone=use_backbone, iters=2400, percent=10,
+             val_interval=150),
+        Kind('ceiling', finetune, on_backbone=use_backbone, iters=4000, percent=100,
+             val_interval=250))}
 
 
 # ------------------------------------------------------------------------- the rule
