@@ -11,8 +11,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from mmproseco.pipeline.calibration import (LOSS, METRIC, calibrate, flattened, moving_average,
-                                            pick_length, study_kinds)
+from mmproseco.pipeline.calibration import (LOSS, METRIC, calibrate, flattened, main,
+                                            moving_average, pick_length, study_kinds)
 from mmproseco.pipeline.params import load_params
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -151,3 +151,11 @@ def test_finetune10_calibrates_end_to_end(tiny_shapes, monkeypatch):
     assert 0 < result['seconds_per_val_iter'] < result['train_seconds']
     image = matplotlib.image.imread('out/finetune10.png')
     assert image.ndim == 3 and image.shape[0] > 100
+
+
+def test_a_missing_backbone_is_named_before_anything_trains(tmp_path):
+    with pytest.raises(FileNotFoundError, match='dvc repro backbone'):
+        main(['--kind', 'finetune10', '--backbone', str(tmp_path / 'nope.pth'),
+              '--out', str(tmp_path / 'out'), '--work-dir', str(tmp_path / 'work')],
+             params_file=osp.join(REPO, 'params.yaml'))
+    assert not (tmp_path / 'work').exists()

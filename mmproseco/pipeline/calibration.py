@@ -281,7 +281,8 @@ def parse_args(argv, kinds, params):
                                               if k.val_interval else '')
             for k in kinds.values()) + '. docs/pipeline.md says in which order to run them.')
     parser.add_argument('--kind', nargs='+', required=True, choices=list(kinds),
-                        help='the kinds of training to calibrate, one after the other')
+                        metavar='KIND', help='the kinds of training to calibrate, one after '
+                        f"the other: {', '.join(kinds)}")
     parser.add_argument('--iters', type=int, help="the long run's length (default: per kind)")
     parser.add_argument('--val-interval', type=int,
                         help='validate every N iterations (fine-tuning kinds; default: per kind)')
