@@ -256,7 +256,9 @@ def plot_calibration(result, path):
             label='measured')
     ax.plot(its, [p['smoothed'] for p in result['points']],
             label=f"trailing mean of {rule['window']}")
-    ax.axhline(result['plateau'], color='gray', linewidth=0.8, label='plateau')
+    which = 'best' if result['signal'] == METRIC else 'last'
+    ax.axhline(result['plateau'], color='gray', linewidth=0.8,
+               label=f'plateau: the {which} trailing mean')
     ax.axhline(result['target'], color='gray', linestyle=':',
                label=f"{rule['fraction']:.0%} of the way to it")
     if result['length'] is not None:
