@@ -234,13 +234,14 @@ def calibrate(kind, out, work_dir, iters=None, val_interval=None, window=None,
                      plateau_rule_met=plateau_reached([v for _, v in points]))
     its, values = zip(*points)
     pick = pick_length(its, values, kind.signal, window, fraction)
+    smoothed = pick.pop('smoothed')
     result = dict(
         kind=kind.name, config=kind.config, signal=kind.signal, iters=iters, seed=seed,
         backbone=backbone, **facts, **measured_seconds(run_dir),
         rule=dict(text=RULES[kind.signal].format(window=window, fraction=fraction),
                   window=window, fraction=fraction, flat_share=FLAT_SHARE),
         points=[dict(iter=i, value=v, smoothed=s)
-                for i, v, s in zip(its, values, pick.pop('smoothed'))],
+                for i, v, s in zip(its, values, smoothed)],
         **pick, flattened=flattened(pick['length'], its[-1]))
     write_json(osp.join(out, f'{kind.name}.json'), result)
     plot_calibration(result, osp.join(out, f'{kind.name}.png'))
