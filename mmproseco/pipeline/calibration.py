@@ -1,0 +1,325 @@
+"""Calibrating the study's schedules: how many iterations each kind of training needs.
+
+    python tools/calibrate_schedules.py --kind finetune10 --iters 2400 --val-interval 150
+
+Once, by hand, not a DVC stage (docs/pipeline.md, "Calibrating the schedules"). Each kind
+of training of the ProSeCo study runs once for a long ``--iters``, through the functions
+the study's stages run (:mod:`.stages`):
+
+- ``backbone``: the ImageSCE backbone (params.yaml ``backbone.config``);
+- ``pretrain-<method>``: each pretraining of params.yaml ``pretrain``, on ``--backbone``;
+- ``finetune10``: fine-tuning on a 10 % split (:mod:`.splits`) of ``--ann-file``;
+- ``ceiling``: the same fine-tuning on all of ``--ann-file``.
+
+A fine-tuning kind starts from the seeded random initialization on ``--backbone`` (the
+study's ``scratch`` method) and is validated every ``--val-interval`` iterations; its curve
+is the val bbox mAP. A pretraining has no labels: its curve is the total loss at each
+logging point (already mmengine's mean over its window of iterations).
+
+**The rule.** The curve is smoothed by a trailing mean over ``--window`` points. It goes
+from a start to a plateau: for val mAP from 0 to the best smoothed value; for a loss, whose
+floor is unknown, from its first smoothed value to its last. The schedule length is the
+first iteration whose smoothed value has covered ``--fraction`` (90 %) of that way.
+
+For each kind, ``<out>/<kind>.json`` holds the points, the plateau, the length, the rule
+and the seconds per iteration the run measured; ``<out>/<kind>.png`` draws them. What the
+stages write (checkpoints, curves, mmengine's logs) goes to ``<work-dir>/<kind>/``.
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import stages  # noqa: E402
+from .convergence import LAST_VALIDATIONS, plateau_reached  # noqa: E402
+from .files import write_json  # noqa: E402
+from .params import load_params  # noqa: E402
+from .scalars import read_curves, read_scalars  # noqa: E402
+from .splits import split_name, write_splits  # noqa: E402
+
+#: The share of the way from start to plateau that the chosen length must have covered.
+FRACTION = 0.9
+#: A curve has flattened when its length falls within this share of the run: the rest of
+#: the run then shows what comes after it.
+FLAT_SHARE = 0.75
+#: The val metric of the fine-tuning kinds, and the logged loss of the pretraining kinds.
+METRIC = 'coco/bbox_mAP'
+LOSS = 'loss'
+#: The trailing window, in points: as many validations as the study's plateau rule
+#: averages; for a loss, logging points (each already a mean over mmengine's window).
+WINDOWS = {METRIC: LAST_VALIDATIONS, LOSS: 5}
+#: Where the study's ``backbone`` stage writes the backbone (dvc.yaml).
+BACKBONE = 'work/backbone/backbone.pth'
+TRAIN_ANN = 'data/shapes/annotations/train.json'
+RULES = {
+    METRIC: 'the first validation whose trailing mean of {window} val bbox mAP is at least '
+            '{fraction:.0%} of the best such mean',
+    LOSS: 'the first logging point whose trailing mean of {window} logged losses has made '
+          '{fraction:.0%} of the decrease from the first such mean to the last',
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of training of the study, with the long run that calibrates it.
+
+    ``percent``: the labeled percentage a fine-tuning kind trains on (None: a pretraining);
+    ``on_backbone``: whether it starts from the ImageSCE backbone; ``iters`` and
+    ``val_interval``: the defaults of its calibration run.
+    """
+    name: str
+    config: str
+    on_backbone: bool
+    iters: int
+    percent: float = None
+    val_interval: int = None
+
+    @property
+    def signal(self):
+        return LOSS if self.percent is None else METRIC
+
+
+def study_kinds(params):
+    """{name: :class:`Kind`} of the study of ``params`` (params.yaml). The run lengths are
+    sized from the curves measured so far (docs/pipeline.md): fine-tuning at 10 % was still
+    rising at 1,000 iterations, the supervised detector on 100 % at 1,600."""
+    use_backbone = params['backbone']['use']
+    finetune = params['finetune_config']
+    return {kind.name: kind for kind in (
+        Kind('backbone', params['backbone']['config'], on_backbone=False, iters=2400),
+        *(Kind(f'pretrain-{method}', config, on_backbone=use_backbone, iters=2000)
+          for method, config in params['pretrain'].items()),
+        Kind('finetune10', finetune, on_backbone=use_backbone, iters=2400, percent=10,
+             val_interval=150),
+        Kind('ceiling', finetune, on_backbone=use_backbone, iters=4000, percent=100,
+             val_interval=250))}
+
+
+# ------------------------------------------------------------------------- the rule
+def moving_average(values, window):
+    """The trailing mean of the last ``window`` values at each point, over fewer points at
+    the start. (N,) -> (N,). It uses nothing after a point, so a length picked on it is
+    never earlier than the data up to that length shows."""
+    values = np.asarray(values, dtype=float)
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def pick_length(iters, values, signal, window, fraction=FRACTION):
+    """The rule on one curve.
+
+    Args:
+        iters (Sequence[int]): the iteration of each point, increasing.
+        values (Sequence[float]): the val metric (``signal`` = METRIC, higher is better)
+            or the loss (LOSS, lower is better) at each point.
+
+    Returns:
+        dict: ``smoothed`` (the trailing means), ``start``, ``plateau``, ``target`` (the
+        smoothed value that covers ``fraction`` of the way) and ``length``: the first
+        iteration whose smoothed value reaches the target, None when the curve never
+        improved (a loss that did not fall, a metric that stayed 0).
+    """
+    smoothed = moving_average(values, window)
+    if signal == LOSS:
+        start, plateau, sign = smoothed[0], smoothed[-1], -1.0
+    else:
+        start, plateau, sign = 0.0, smoothed.max(), 1.0
+    gain = sign * (plateau - start)
+    length = None
+    if gain > 0:
+        length = next(int(i) for i, v in zip(iters, smoothed)
+                      if sign * (v - start) >= fraction * gain)
+    return dict(smoothed=smoothed.tolist(), start=float(start), plateau=float(plateau),
+                target=float(start + fraction * (plateau - start)), length=length)
+
+
+def flattened(length, last_iter, share=FLAT_SHARE):
+    """Whether the run went on long enough past ``length`` to show the plateau: the curve
+    had covered the rule's share of its way by ``share`` of the run. For a loss, whose
+    plateau is its last value, a run too short to flatten puts the length near its end.
+    A rule that found no length has not flattened either."""
+    return length is not None and length <= share * last_iter
+
+
+# -------------------------------------------------------------------- the long runs
+def stage_files(work_dir):
+    """The metrics, curves and timings files a stage writes, in ``work_dir``."""
+    return {name: osp.join(work_dir, f'{name}.json') for name in ('metrics', 'curves',
+                                                                  'timings')}
+
+
+def run_pretraining(kind, work_dir, iters, seed, backbone, freeze):
+    """Train a pretraining kind as its stage does; the (iteration, loss) points."""
+    files = stage_files(work_dir)
+    stages.pretrain(kind.config, osp.join(work_dir, 'model.pth'), iters, seed,
+                    backbone=backbone, freeze=freeze, **files)
+    points = [(p['iter'], p[LOSS]) for p in read_curves(files['curves']) if LOSS in p]
+    return points, {}
+
+
+def run_finetuning(kind, work_dir, iters, val_interval, seed, backbone, ann_file):
+    """Fine-tune the random initialization on the kind's split as the ``finetune`` stage
+    does, validated every ``val_interval``; the (iteration, val mAP) points, and the test
+    metrics of the checkpoint that was best on val."""
+    if iters % val_interval:
+        raise ValueError(f'--iters {iters} is not a multiple of --val-interval {val_interval}')
+    split = ann_file
+    if kind.percent != 100:
+        split_dir = osp.join(work_dir, 'splits')
+        write_splits(ann_file, split_dir, [kind.percent], [seed])
+        split = osp.join(split_dir, split_name(kind.percent, seed))
+    init = osp.join(work_dir, 'init', 'detector.pth')
+    stages.random_init(kind.config, init, seed, osp.join(work_dir, 'init', 'metrics.json'),
+                       backbone)
+    files = stage_files(work_dir)
+    validations = iters // val_interval
+    result = stages.finetune(kind.config, init, split, osp.join(work_dir, 'best.pth'), iters,
+                             validations, seed, {}, facts=dict(calibration=kind.name), **files)
+    values = [p[METRIC] for p in read_curves(files['curves']) if METRIC in p]
+    if len(values) != validations:
+        raise RuntimeError(f'expected {validations} validations in {files["curves"]}, '
+                           f'found {len(values)}')
+    # The curves place a validation at the last logged iteration before it; the loop
+    # validates at every multiple of the interval, which is where they belong.
+    points = [((k + 1) * val_interval, value) for k, value in enumerate(values)]
+    test = {k: v for k, v in result.items() if k.startswith('coco/')}
+    return points, dict(best_val_iter=result['best_iter'], test=test, split=split)
+
+
+def measured_seconds(work_dir):
+    """The seconds the run measured: the median time of a training iteration and of a
+    validation iteration (IterTimerHook's, as mmengine logged them: a training record
+    holds the mean over the log window; a validation record, over that validation), and
+    the wall time of the whole training (the stage's timings: building the runner,
+    validations and checkpoints included)."""
+    # stages.mmengine_dir: mmengine's work dir is the 'mmengine' folder of the stage's.
+    records = read_scalars(osp.join(work_dir, 'mmengine'))
+    train = [r['time'] for r in records if 'iter' in r and 'time' in r]
+    val = [r['time'] for r in records if METRIC in r and 'time' in r]
+    with open(stage_files(work_dir)['timings']) as f:
+        train_seconds = json.load(f)['train_seconds']
+    return dict(seconds_per_iter=statistics.median(train) if train else None,
+                seconds_per_val_iter=statistics.median(val) if val else None,
+                train_seconds=train_seconds)
+
+
+def calibrate(kind, out, work_dir, iters=None, val_interval=None, window=None,
+              fraction=FRACTION, seed=0, backbone=None, freeze=False, ann_file=TRAIN_ANN):
+    """Run ``kind`` for ``iters`` iterations (its default if None) in
+    ``<work_dir>/<kind>``, apply the rule and write ``<out>/<kind>.json`` and ``.png``;
+    returns what the JSON holds. ``backbone``: the checkpoint a kind that starts from the
+    ImageSCE backbone starts from (None: a random one); ``freeze``: whether a pretraining
+    freezes it."""
+    iters = iters or kind.iters
+    window = window or WINDOWS[kind.signal]
+    backbone = backbone if kind.on_backbone else None
+    run_dir = osp.join(work_dir, kind.name)
+    if kind.signal == LOSS:
+        points, facts = run_pretraining(kind, run_dir, iters, seed, backbone,
+                                        freeze and backbone is not None)
+    else:
+        val_interval = val_interval or kind.val_interval
+        points, facts = run_finetuning(kind, run_dir, iters, val_interval, seed, backbone,
+                                       ann_file)
+        facts.update(val_interval=val_interval,
+                     plateau_rule_met=plateau_reached([v for _, v in points]))
+    its, values = zip(*points)
+    pick = pick_length(its, values, kind.signal, window, fraction)
+    smoothed = pick.pop('smoothed')
+    result = dict(
+        kind=kind.name, config=kind.config, signal=kind.signal, iters=iters, seed=seed,
+        backbone=backbone, **facts, **measured_seconds(run_dir),
+        rule=dict(text=RULES[kind.signal].format(window=window, fraction=fraction),
+                  window=window, fraction=fraction, flat_share=FLAT_SHARE),
+        points=[dict(iter=i, value=v, smoothed=s)
+                for i, v, s in zip(its, values, smoothed)],
+        **pick, flattened=flattened(pick['length'], its[-1]))
+    write_json(osp.join(out, f'{kind.name}.json'), result)
+    plot_calibration(result, osp.join(out, f'{kind.name}.png'))
+    return result
+
+
+def plot_calibration(result, path):
+    """The curve, its trailing mean, the target and the chosen length."""
+    its = [p['iter'] for p in result['points']]
+    rule = result['rule']
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(its, [p['value'] for p in result['points']], marker='.', alpha=0.4,
+            label='measured')
+    ax.plot(its, [p['smoothed'] for p in result['points']],
+            label=f"trailing mean of {rule['window']}")
+    which = 'best' if result['signal'] == METRIC else 'last'
+    ax.axhline(result['plateau'], color='gray', linewidth=0.8,
+               label=f'plateau: the {which} trailing mean')
+    ax.axhline(result['target'], color='gray', linestyle=':',
+               label=f"{rule['fraction']:.0%} of the way to it")
+    if result['length'] is not None:
+        ax.axvline(result['length'], color='C3', linestyle='--',
+                   label=f"length: {result['length']} iterations")
+    flat = '' if result['flattened'] else ' (not flattened: run longer)'
+    ax.set_title(f"{result['kind']}{flat}", fontsize=9)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('val bbox mAP' if result['signal'] == METRIC else 'training loss')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def parse_args(argv, kinds, params):
+    parser = argparse.ArgumentParser(
+        prog='python tools/calibrate_schedules.py', description=__doc__.split('\n')[0],
+        epilog='Defaults per kind: ' + '; '.join(
+            f'{k.name}: --iters {k.iters}' + (f' --val-interval {k.val_interval}'
+                                              if k.val_interval else '')
+            for k in kinds.values()) + '. docs/pipeline.md says in which order to run them.')
+    parser.add_argument('--kind', nargs='+', required=True, choices=list(kinds),
+                        metavar='KIND', help='the kinds of training to calibrate, one after '
+                        f"the other: {', '.join(kinds)}")
+    parser.add_argument('--iters', type=int, help="the long run's length (default: per kind)")
+    parser.add_argument('--val-interval', type=int,
+                        help='validate every N iterations (fine-tuning kinds; default: per kind)')
+    parser.add_argument('--window', type=int,
+                        help='points in the trailing mean (default: '
+                        f'{WINDOWS[METRIC]} validations, {WINDOWS[LOSS]} logging points)')
+    parser.add_argument('--fraction', type=float, default=FRACTION,
+                        help='share of the way from start to plateau the length must cover')
+    parser.add_argument('--seed', type=int, default=params['pretrain_seed'],
+                        help='seed of the run and of the split (default: pretrain_seed)')
+    parser.add_argument('--backbone', default=BACKBONE if params['backbone']['use'] else 'none',
+                        help="the ImageSCE backbone the other kinds start from: the study's "
+                        "(`dvc repro backbone`), or 'none' for a random one")
+    parser.add_argument('--ann-file', default=TRAIN_ANN,
+                        help='the labeled train set the fine-tuning kinds split')
+    parser.add_argument('--out', default='results/calibration',
+                        help='where the JSON and PNG of each kind go')
+    parser.add_argument('--work-dir', default='work/calibration',
+                        help="where each kind's run writes its checkpoints and logs")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, params_file='params.yaml'):
+    params = load_params(params_file)
+    kinds = study_kinds(params)
+    args = parse_args(argv, kinds, params)
+    backbone = None if args.backbone == 'none' else args.backbone
+    if backbone is not None and not osp.isfile(backbone):
+        raise FileNotFoundError(f'--backbone {backbone} does not exist: run `dvc repro '
+                                "backbone` first, or give --backbone none for a random one")
+    for name in args.kind:
+        result = calibrate(kinds[name], args.out, args.work_dir, args.iters, args.val_interval,
+                           args.window, args.fraction, args.seed, backbone,
+                           params['backbone']['frozen'], args.ann_file)
+        flat = '' if result['flattened'] else ' (not flattened: rerun with a larger --iters)'
+        print(f"{name}: length {result['length']} of {result['iters']} iterations{flat}, "
+              f"{result['seconds_per_iter']} s per iteration -> {args.out}/{name}.json")

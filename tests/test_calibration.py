@@ -1,0 +1,161 @@
+"""The calibration of the schedules: the rule on curves whose answer is known in closed form,
+and one tiny real run of the fine-tuning kind."""
+import dataclasses
+import json
+import math
+import os.path as osp
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from mmproseco.pipeline.calibration import (LOSS, METRIC, calibrate, flattened, main,
+                                            moving_average, pick_length, study_kinds)
+from mmproseco.pipeline.params import load_params
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+# ------------------------------------------------------------------------- the rule
+def test_moving_average_is_the_trailing_mean():
+    values = [4.0, 1.0, 7.0, 2.0, 5.0]
+    # by hand: [4], [4, 1], [4, 1, 7], [1, 7, 2], [7, 2, 5]
+    assert moving_average(values, 3).tolist() == pytest.approx(
+        [4.0, 2.5, 4.0, 10 / 3, 14 / 3])
+    assert moving_average(values, 1).tolist() == values
+
+
+def test_moving_average_of_a_ramp_lags_by_half_the_window():
+    # The mean of a + b t over the last w points is a + b (t - (w - 1) / 2).
+    t = np.arange(50.0)
+    smoothed = moving_average(2.0 + 0.5 * t, 5)
+    assert smoothed[4:] == pytest.approx(2.0 + 0.5 * (t[4:] - 2))
+
+
+def test_saturating_metric_reaches_90_percent_at_tau_ln_10():
+    # 1 - exp(-t / tau) over 20 tau: its best value is 1 - exp(-20) (1 within 2e-9), so the
+    # 90 % point is tau ln 10, and the first point on a grid of step 1 is its ceiling.
+    tau = 100.0
+    t = np.arange(1, 2001)
+    pick = pick_length(t, 1 - np.exp(-t / tau), METRIC, window=1)
+    assert pick['length'] == math.ceil(tau * math.log(10)) == 231
+    assert pick['start'] == 0 and pick['plateau'] == pytest.approx(1 - math.exp(-20))
+    assert pick['target'] == pytest.approx(0.9 * pick['plateau'])
+    assert flattened(pick['length'], t[-1])
+
+
+def test_metric_plateau_is_the_best_value_of_a_short_run():
+    # Over 2 tau the best is 1 - exp(-2), and 90 % of it is reached at
+    # t = -tau ln(1 - 0.9 (1 - exp(-2))), earlier than tau ln 10.
+    tau, step = 100.0, 2
+    t = np.arange(step, 201, step)
+    pick = pick_length(t, 1 - np.exp(-t / tau), METRIC, window=1)
+    exact = -tau * math.log(1 - 0.9 * (1 - math.exp(-2)))
+    assert exact <= pick['length'] < exact + step
+    assert pick['length'] < tau * math.log(10)
+
+
+def test_loss_covers_90_percent_of_its_decrease():
+    # 1 + 3 exp(-t / tau) from t0 to T: the first value is the start, the last the plateau,
+    # and exp(-t* / tau) = exp(-t0 / tau) - 0.9 (exp(-t0 / tau) - exp(-T / tau)).
+    tau, t0, big_t, step = 80.0, 20, 400, 20
+    t = np.arange(t0, big_t + 1, step)
+    pick = pick_length(t, 1 + 3 * np.exp(-t / tau), LOSS, window=1)
+    a, b = math.exp(-t0 / tau), math.exp(-big_t / tau)
+    exact = -tau * math.log(a - 0.9 * (a - b))
+    assert exact <= pick['length'] < exact + step
+    assert pick['start'] == pytest.approx(1 + 3 * a)
+    assert pick['plateau'] == pytest.approx(1 + 3 * b)
+    assert pick['target'] == pytest.approx(1 + 3 * a - 0.9 * 3 * (a - b))
+
+
+def test_smoothing_ignores_a_lucky_validation():
+    # One early validation at the plateau picks iteration 200 unsmoothed; its trailing mean
+    # of 3 does not reach 90 % of the best mean until the curve does.
+    t = [100, 200, 300, 400, 500, 600, 700, 800]
+    values = [0.05, 0.30, 0.10, 0.20, 0.26, 0.29, 0.30, 0.30]
+    assert pick_length(t, values, METRIC, window=1)['length'] == 200
+    # trailing means from 400: 0.2, 0.1867, 0.25, 0.2833, 0.2967; 90 % of the best is 0.267
+    pick = pick_length(t, values, METRIC, window=3)
+    assert pick['plateau'] == pytest.approx(0.89 / 3)
+    assert pick['length'] == 700
+
+
+def test_a_rising_curve_has_not_flattened():
+    t = np.arange(10, 1001, 10)
+    pick = pick_length(t, t + 5.0, METRIC, window=1)  # 90 % of 1005 is 904.5
+    assert pick['length'] == 900 and not flattened(pick['length'], 1000)
+    pick = pick_length(t, 5 - t / 1000, LOSS, window=1)  # 4.99 - 0.9 * 0.99 = 4.099
+    assert pick['length'] == 910 and not flattened(pick['length'], 1000)
+
+
+@pytest.mark.parametrize('signal,values', [(LOSS, [2.0, 2.1, 2.3]), (METRIC, [0.0, 0.0, 0.0])])
+def test_a_curve_that_never_improved_has_no_length(signal, values):
+    pick = pick_length([10, 20, 30], values, signal, window=1)
+    assert pick['length'] is None and not flattened(pick['length'], 30)
+
+
+def test_the_kinds_are_the_trainings_of_the_study():
+    params = load_params(osp.join(REPO, 'params.yaml'))
+    kinds = study_kinds(params)
+    assert set(kinds) == {'backbone', 'finetune10', 'ceiling',
+                          *(f'pretrain-{m}' for m in params['pretrain'])}
+    assert kinds['backbone'].config == params['backbone']['config']
+    assert kinds['finetune10'].config == kinds['ceiling'].config == params['finetune_config']
+    assert (kinds['finetune10'].percent, kinds['ceiling'].percent) == (10, 100)
+    for kind in kinds.values():  # each fine-tuning run is validated often enough to see it
+        assert kind.val_interval is None or kind.iters // kind.val_interval >= 8
+
+
+# ------------------------------------------------------------------- one real run
+@pytest.fixture(scope='module')
+def tiny_shapes(tmp_path_factory):
+    root = tmp_path_factory.mktemp('calibration')
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'prepare_data.py'), '--out',
+         str(root / 'data'), '--datasets', 'shapes', '--shapes-sizes', '20', '4', '4'],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_finetune10_calibrates_end_to_end(tiny_shapes, monkeypatch):
+    monkeypatch.chdir(tiny_shapes)  # the configs read data/shapes/ from the working directory
+    kind = study_kinds(load_params(osp.join(REPO, 'params.yaml')))['finetune10']
+    kind = dataclasses.replace(kind, config=osp.join(REPO, kind.config))
+    result = calibrate(kind, 'out', 'work', iters=6, val_interval=2, window=2, seed=3)
+    with open('out/finetune10.json') as f:
+        assert json.load(f) == json.loads(json.dumps(result))
+    # one point per validation, at the iterations the loop validated, with the val mAP the
+    # stage's curves file holds
+    with open('work/finetune10/curves.json') as f:
+        logged = [p[METRIC] for p in json.load(f) if METRIC in p]
+    points = result['points']
+    assert [p['iter'] for p in points] == [2, 4, 6]
+    assert [p['value'] for p in points] == logged
+    assert [p['smoothed'] for p in points] == pytest.approx(
+        [logged[0], (logged[0] + logged[1]) / 2, (logged[1] + logged[2]) / 2])
+    best = max(p['smoothed'] for p in points)
+    assert result['plateau'] == pytest.approx(best)
+    assert result['length'] == (None if best == 0 else next(
+        p['iter'] for p in points if p['smoothed'] >= 0.9 * best))
+    # the 10 % split of the 20 train images, drawn with the run's seed
+    with open(result['split']) as f:
+        assert len(json.load(f)['images']) == 2
+    assert result['split'].endswith('train@10pct_seed3.json')
+    assert result['val_interval'] == 2 and result['best_val_iter'] in (2, 4, 6)
+    assert 0 <= result['test']['coco/bbox_mAP'] <= 1
+    assert 0 < result['seconds_per_iter'] < result['train_seconds']
+    assert 0 < result['seconds_per_val_iter'] < result['train_seconds']
+    image = matplotlib.image.imread('out/finetune10.png')
+    assert image.ndim == 3 and image.shape[0] > 100
+
+
+def test_a_missing_backbone_is_named_before_anything_trains(tmp_path):
+    with pytest.raises(FileNotFoundError, match='dvc repro backbone'):
+        main(['--kind', 'finetune10', '--backbone', str(tmp_path / 'nope.pth'),
+              '--out', str(tmp_path / 'out'), '--work-dir', str(tmp_path / 'work')],
+             params_file=osp.join(REPO, 'params.yaml'))
+    assert not (tmp_path / 'work').exists()
