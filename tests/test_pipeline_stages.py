@@ -4,15 +4,18 @@ verdict, and every stage's start and end; and the COCOeval scores against a clos
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from mmengine.config import Config
+from mmengine.logging import MessageHub
 
 from mmproseco.pipeline.coco_scores import bbox_map
 from mmproseco.pipeline.convergence import plateau_reached
 from mmproseco.pipeline.scalars import DIAGNOSTICS, read_scalars
 from mmproseco.pipeline.selective_search import main as selective_search
-from mmproseco.pipeline.stages import finetune, pretrain
+from mmproseco.pipeline.stages import final_means, finetune, pretrain
 
 PROSECO = 'configs/proseco/proseco_deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
 FINETUNE = 'configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
@@ -35,6 +38,16 @@ def test_bbox_map_is_cocoeval_unrounded(tmp_path):
     empty = [dict(img_id=1, pred_instances=dict(bboxes=np.zeros((0, 4)), scores=np.zeros(0),
                                                 labels=np.zeros(0, dtype=int)))]
     assert bbox_map(str(ann), empty) == dict(bbox_mAP=0.0, bbox_mAP_50=0.0)
+
+
+def test_final_means_average_the_last_logging_interval():
+    hub = MessageHub.get_instance('test_final_means')
+    for value in (1.0, 2.0, 3.0, 4.0, 5.0):
+        hub.update_scalar('train/positives_per_query', value)
+    runner = SimpleNamespace(message_hub=hub,
+                             cfg=Config(dict(default_hooks=dict(logger=dict(interval=2)))))
+    assert final_means(runner, ('positives_per_query', 'matched_cos')) == dict(
+        positives_per_query=4.5)
 
 
 @pytest.fixture(scope='module')
@@ -80,7 +93,8 @@ def test_pretraining_records_positives_per_query_and_teacher_diagnostics(proseco
     metrics = read_json(files['metrics'])
     logged = [r for r in read_scalars(str(out.parent / 'mmengine')) if 'loss' in r]
     assert [r['iter'] for r in logged] == [1, 2, 3]
-    # |P(i)| holds at least the matched proposal; the metrics keep the last logged value
+    # |P(i)| holds at least the matched proposal; the metrics keep its mean over the last
+    # logging interval, here the last iteration
     assert all(r['positives_per_query'] >= 1 for r in logged)
     assert metrics['mean_positives_per_query'] == logged[-1]['positives_per_query']
     assert metrics['matched_cos'] == logged[-1]['matched_cos']
@@ -125,3 +139,9 @@ def test_finetuning_records_unrounded_test_map_and_its_val_history(tiny_repo, re
         assert result[key] == pytest.approx(result[f'coco/{key}'], abs=5e-4 + 1e-9)
     timings = read_json(files['timings'])
     assert timings['started'] < timings['ended']
+
+
+def test_finetuning_refuses_validations_that_do_not_split_the_run(tmp_path):
+    with pytest.raises(ValueError, match='multiple of its validations'):
+        finetune(FINETUNE, 'init.pth', 'split.json', str(tmp_path / 'best.pth'), 10, 4, 0, {},
+                 **outputs(tmp_path, 'finetune'))

@@ -55,17 +55,10 @@ def training_curves(records):
     return points
 
 
-def last_logged(points, keys):
-    """The values of ``keys`` (names, or a predicate on a name) at the last training point
-    that logged any of them ({} if none did)."""
-    match = keys if callable(keys) else keys.__contains__
-    train = [p for p in points if any(match(k) for k in p if k != 'iter')]
-    return {k: v for k, v in train[-1].items() if k != 'iter' and match(k)} if train else {}
-
-
 def last_losses(points):
     """The losses of the last training point ({} if the run logged none)."""
-    return last_logged(points, lambda key: key.startswith('loss'))
+    train = [p for p in points if any(k.startswith('loss') for k in p)]
+    return {k: v for k, v in train[-1].items() if k.startswith('loss')} if train else {}
 
 
 def val_history(points, metric='coco/bbox_mAP'):

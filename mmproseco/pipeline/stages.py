@@ -31,7 +31,7 @@ from .files import write_json
 from .i2i_figures import i2i_figures
 from .i2i_report import i2i_table
 from .params import load_params
-from .scalars import last_logged, last_losses, read_curves, val_history, write_curves
+from .scalars import last_losses, read_curves, val_history, write_curves
 from .selective_search import SearchSettings, default_cache_dir, list_images, run_selective_search
 
 #: The rows of the I2I table: name, prediction dump, the params.yaml ``i2i.adapters`` key
@@ -99,6 +99,16 @@ def timed_train(config, work_dir, cfg_options):
     return runner, round(time.time() - start, 1)
 
 
+def final_means(runner, names):
+    """The mean of each scalar of ``names`` that the model logged, over the last logging
+    interval of the run (the window the logger smooths losses over), read from the message
+    hub: a run shorter than one interval has it too."""
+    window = runner.cfg.default_hooks.logger.interval
+    scalars = runner.message_hub.log_scalars
+    return {name: float(scalars[f'train/{name}'].mean(window)) for name in names
+            if f'train/{name}' in scalars}
+
+
 def write_timings(path, started, **seconds):
     """The timings file of a stage that started at ``started`` (``time.time()``) and ends
     now: ``started`` and ``ended`` (UNIX time) and the ``seconds`` it names."""
@@ -112,7 +122,7 @@ def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, 
     ``backbone`` stage's weights if given, and frozen if ``freeze``. The metrics hold the
     last logged losses and, for a teacher-student model, the final teacher-student,
     teacher-init and student-init parameter distances; for LocSCE, the mean number of
-    positives per query |P(i)| and the matched-pair cosine at the last logged iteration.
+    positives per query |P(i)| and the matched-pair cosine over the last logging interval.
     Returns the metrics and the training seconds."""
     started = time.time()
     spec = pretrain_export(config)
@@ -129,7 +139,7 @@ def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, 
                   **({'cfg_options': cfg_options} if cfg_options else {}))
     if any(isinstance(hook, TeacherEMAHook) for hook in runner.hooks):
         result.update(momentum_distances(runner))  # how far the teacher moved, and from where
-    locsce = last_logged(points, ('positives_per_query', 'matched_cos'))
+    locsce = final_means(runner, ('positives_per_query', 'matched_cos'))
     if locsce:
         result.update(mean_positives_per_query=locsce['positives_per_query'],
                       matched_cos=locsce['matched_cos'])
@@ -180,8 +190,12 @@ def finetune(config, init, split, out, iters, validations, seed, size, metrics, 
     the report re-checks it with its cell's).
     """
     started = time.time()
+    if iters % validations:
+        raise ValueError(f'{iters} fine-tuning iterations do not split into {validations} '
+                         'equal intervals; make the profile\'s iterations a multiple of its '
+                         'validations in params.yaml')
     work_dir = mmengine_dir(out)
-    interval = max(1, iters // validations)
+    interval = iters // validations
     runner, seconds = timed_train(config, work_dir, {
         'load_from': init, 'randomness.seed': seed, 'train_dataloader.dataset.ann_file': split,
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
