@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make repro   set everything up, build the embedded data, run the whole DVC graph
+#                (PROFILE=full: the paper's table, for a GPU or several CPU days)
 #   make test    set everything up, run the test suite
 # Both install into .venv first (tools/install.sh; the first mmcv build takes ~16 min).
 VENV ?= .venv
@@ -26,7 +27,10 @@ $(VENV)/.mmproseco: $(VENV)/.deps $(SOURCES)
 data: install
 	@[ -d data/shapes ] && [ -d data/deepforest ] || $(PY) tools/prepare_data.py --out data --seed 0
 
+# The profile of params.yaml decides which stages exist and their sizes (docs/pipeline.md).
+PROFILE ?= default
 repro: data
+	$(PY) -m mmproseco.pipeline profile $(PROFILE)
 	dvc repro
 
 # Line length and import order (setup.cfg), over everything git tracks in Python.

@@ -1,7 +1,7 @@
 """A training stage's outputs depend only on its inputs, and a DVC remote shares them.
 
-On a clone of this checkout with a tiny shapes set and the smoke profile, the ``splits``
-and ``backbone`` stages run; ``backbone`` (image-level SCE, a real training run) then runs
+On a clone of this checkout with a tiny shapes set and the smoke profile, the ``split``
+and ``backbone`` stages of seed 0 run; ``backbone`` (image-level SCE, a real training run) then runs
 again and every output hash in dvc.lock stays the same. The outputs go to a local-directory
 remote, a second clone pulls them without running anything, and ``dvc status`` is clean
 there: its code, params, data and outputs match the lock written in the first clone.
@@ -18,7 +18,7 @@ import yaml
 
 pytestmark = pytest.mark.e2e
 BIN = osp.dirname(sys.executable)
-STAGES = ('data.dvc', 'splits', 'backbone')
+STAGES = ('data.dvc', 'split@10-0', 'backbone@0')
 GIT_USER = dict(GIT_AUTHOR_NAME='t', GIT_AUTHOR_EMAIL='t@t', GIT_COMMITTER_NAME='t',
                 GIT_COMMITTER_EMAIL='t@t')
 
@@ -59,32 +59,34 @@ def locked_outs(repo, stage):
 
 @pytest.fixture(scope='module')
 def first(tmp_path_factory, repo_root):
-    """The first clone, after `dvc repro backbone splits` with tiny data, committed."""
+    """The first clone, after `dvc repro backbone@0 split@10-0` with tiny data."""
     root = tmp_path_factory.mktemp('dvc_remote')
     repo = root / 'first'
     clone_checkout(repo_root, repo)
     sh(f'{sys.executable} tools/prepare_data.py --out data --datasets shapes '
        '--shapes-sizes 16 4 4', repo)
-    params = yaml.safe_load((repo / 'params.yaml').read_text())
-    params['profile'] = 'smoke'
-    (repo / 'params.yaml').write_text(yaml.safe_dump(params, sort_keys=False))
-    sh('dvc repro backbone splits', repo)  # data.dvc takes the tiny data's hash
+    sh('python -m mmproseco.pipeline profile smoke', repo)
+    assert yaml.safe_load((repo / 'params.yaml').read_text())['study']['fractions'] == [10]
+    sh('dvc repro backbone@0 split@10-0', repo)  # data.dvc takes the tiny data's hash
     return repo
 
 
 def test_a_training_stage_twice_gives_the_same_outputs(first):
-    before = locked_outs(first, 'backbone')
-    assert 'work/backbone/backbone.pth' in before
+    before = locked_outs(first, 'backbone@0')
+    assert 'work/backbone/seed0/backbone.pth' in before
     assert any(path.startswith('results/curves/') for path in before)
-    sh('dvc repro --force --no-run-cache backbone', first)
-    assert locked_outs(first, 'backbone') == before
+    sh('dvc repro --force --no-run-cache backbone@0', first)
+    assert locked_outs(first, 'backbone@0') == before
     # the weights load safely and carry nothing of the machine or the clock
-    checkpoint = torch.load(first / 'work' / 'backbone' / 'backbone.pth', weights_only=True)
+    checkpoint = torch.load(first / 'work' / 'backbone' / 'seed0' / 'backbone.pth',
+                            weights_only=True)
     assert set(checkpoint) == {'state_dict', 'meta'}
     assert set(checkpoint['meta']) <= {'dataset_meta', 'epoch', 'iter'}
     # mmengine's own files stay beside the output, outside what DVC hashes
-    assert list((first / 'work' / 'backbone' / 'mmengine').glob('*/vis_data/scalars.json'))
-    assert osp.isfile(first / 'results' / 'timings' / 'pretrain' / 'image-sce-backbone.json')
+    assert list((first / 'work' / 'backbone' / 'seed0' / 'mmengine').glob(
+        '*/vis_data/scalars.json'))
+    assert osp.isfile(first / 'results' / 'timings' / 'pretrain' /
+                      'image-sce-backbone_seed0.json')
 
 
 def test_a_second_clone_pulls_the_outputs_and_is_up_to_date(first):
@@ -96,5 +98,5 @@ def test_a_second_clone_pulls_the_outputs_and_is_up_to_date(first):
     assert not (second / 'work').exists()
     sh('dvc pull ' + ' '.join(STAGES), second)
     assert 'Data and pipelines are up to date' in sh('dvc status ' + ' '.join(STAGES), second)
-    assert ((second / 'work' / 'backbone' / 'backbone.pth').read_bytes() ==
-            (first / 'work' / 'backbone' / 'backbone.pth').read_bytes())
+    assert ((second / 'work' / 'backbone' / 'seed0' / 'backbone.pth').read_bytes() ==
+            (first / 'work' / 'backbone' / 'seed0' / 'backbone.pth').read_bytes())

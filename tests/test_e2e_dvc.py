@@ -1,6 +1,7 @@
-"""End to end: `dvc exp run -S profile=smoke` (one fraction, one seed) runs the whole graph
-on a clone of this checkout, every number of the report traces to a metrics file, and DVC
-then knows exactly which stages a parameter change touches."""
+"""End to end: the smoke profile (`python -m mmproseco.pipeline profile smoke`: one fraction,
+one seed, the ceiling and one delta) runs the whole graph on a clone of this checkout, one
+stage at a time, every number of the report traces to a metrics file, and DVC then knows
+exactly which stages a parameter change touches."""
 import glob
 import json
 import os
@@ -48,51 +49,78 @@ def clone(tmp_path_factory, repo_root):
     else:
         sh(f'{sys.executable} tools/prepare_data.py --out data --seed 0', repo)
     sh('dvc config --local cache.type hardlink,symlink', repo)
+    # Without the committed metrics, timings and curves, every file there is this run's.
+    for folder in ('metrics', 'timings', 'curves'):
+        shutil.rmtree(repo / 'results' / folder, ignore_errors=True)
     return repo
 
 
 def test_smoke_profile_runs_the_whole_graph(clone):
     # One fraction and one seed keep the suite within its 20-minute budget: every stage
-    # is a process that pays ~8 s of imports and DVC book-keeping before any work, and the
-    # smoke graph with the default lists has 49 stages (15 min, docs/pipeline.md); this
-    # one has 25. The mean ± std path is covered by test_report.py.
-    sh('dvc exp run -S profile=smoke -S split.fractions=[1] -S split.seeds=[0] '
-       '-S ranked.seeds=[0]', clone)
+    # is a process that pays ~8 s of imports and DVC book-keeping before any work. The
+    # mean ± std path is covered by test_report.py.
+    sh('python -m mmproseco.pipeline profile smoke', clone)
+    sh('dvc exp run -S ranked.seeds=[0]', clone)
     # data.dvc still matches the rebuilt data, and nothing is left to run
     status = sh('dvc status', clone)
     assert 'Data and pipelines are up to date' in status, status
     report = open(clone / 'results' / 'report.md').read()
-    params = yaml.safe_load(open(clone / 'params.yaml'))
-    # the clone holds the committed metrics of every run too; this one wrote its own
+    study = yaml.safe_load(open(clone / 'params.yaml'))['study']
     runs = [r for r in (json.load(open(p)) for p in
                         glob.glob(str(clone / 'results/metrics/finetune/*.json')))
-            if r['seed'] in params['split']['seeds']
-            and r['fraction'] in params['split']['fractions']]
-    expected = 4 * len(params['split']['fractions']) * len(params['split']['seeds'])
+            if r['seed'] in study['seeds'] and r['fraction'] in study['fractions']]
+    expected = 4 * len(study['fractions']) * len(study['seeds'])
     assert len(runs) == expected
     # every table cell is the mean of the metrics files of its method and fraction
     for method in ('scratch', 'proseco', 'sce', 'detreg'):
-        for fraction in params['split']['fractions']:
+        for fraction in study['fractions']:
             values = [100 * r['coco/bbox_mAP'] for r in runs
                       if r['method'] == method and r['fraction'] == fraction]
             mean = sum(values) / len(values)
             row = next(line for line in report.splitlines() if line.startswith('|')
                        and method_name(method) in line)
             assert f'{mean:.1f} ±' in row
+    # each fine-tuning run, the ceiling and the delta runs record the study's fields
+    metrics = clone / 'results' / 'metrics'
+    seed = study['seeds'][0]
+    others = [json.load(open(metrics / 'ceiling' / f'seed{s}.json'))
+              for s in study['ceiling_seeds']]
+    others += [json.load(open(metrics / 'delta' / 'finetune' / f'delta{d}_seed{seed}.json'))
+               for d in study['deltas']]
+    assert [r['method'] for r in others] == ['ceiling'] + ['proseco'] * len(study['deltas'])
+    assert [r['delta'] for r in others[1:]] == study['deltas']
+    for run in runs + others:
+        assert 0 <= run['bbox_mAP'] <= 1 and 0 <= run['bbox_mAP_50'] <= 1
+        assert len(run['val_history']) == 4  # the smoke profile's validations
+        assert run['last_val_iter'] == run['val_history'][-1]['iter'] == run['iters']
+        assert run['best_val_iter'] in [v['iter'] for v in run['val_history']]
+        assert isinstance(run['converged'], bool)
     for png in ('map_vs_fraction.png', 'training_curves.png'):
         assert (clone / 'results' / png).stat().st_size > 1000
     assert osp.isfile(clone / 'results' / 'metrics' / 'i2i' / 'deepforest-fog.json')
     # Every checkpoint the graph keeps loads with torch's safe loader: the backbone and the
-    # exported pretrainings, the fine-tuned detectors, the baselines and the I2I adapters.
+    # exported pretrainings, the fine-tuned detectors, the ceiling, the baselines and the
+    # I2I adapters.
     kept = glob.glob(str(clone / 'work' / '**' / '*.pth'), recursive=True)
-    for kind in ('backbone', 'pretrain/proseco/detector.pth', 'finetune/', 'i2i/', 'baselines/'):
+    for kind in (f'backbone/seed{seed}/', f'pretrain/proseco_seed{seed}/detector.pth',
+                 f'pretrain/proseco-delta{study["deltas"][0]}_seed{seed}/', 'finetune/',
+                 f'ceiling/seed{seed}/', 'i2i/', 'baselines/'):
         assert any(kind in path for path in kept), kind
     for path in kept:
         assert torch.load(path, map_location='cpu', weights_only=True)['state_dict'], path
-    # The teacher-student pretrainings say how far their teacher moved from its start.
+    # The teacher-student pretrainings say how far their teacher moved from its start, and
+    # ProSeCo how many positives its queries had.
     for method in ('proseco', 'sce'):
-        moved = json.load(open(clone / 'results' / 'metrics' / 'pretrain' / f'{method}.json'))
+        moved = json.load(open(metrics / 'pretrain' / f'{method}_seed{seed}.json'))
         assert moved['teacher_init_distance'] > 0 and moved['student_init_distance'] > 0
+        assert moved['mean_positives_per_query'] >= 1
+    # DVC ran the stages one at a time (issue 13): their [started, ended] never overlap.
+    timings = [json.load(open(p)) for p in
+               glob.glob(str(clone / 'results' / 'timings' / '**' / '*.json'), recursive=True)]
+    intervals = sorted((t['started'], t['ended']) for t in timings)
+    assert len(intervals) >= 20  # every training stage and the proposals
+    for (_, ended), (started, _) in zip(intervals, intervals[1:]):
+        assert ended <= started
 
 
 def method_name(method):
@@ -101,22 +129,27 @@ def method_name(method):
 
 
 def test_adding_a_seed_touches_only_its_stages(clone):
-    """A new seed reruns the splits and adds its own fine-tuning runs; the runs of the
-    existing seeds, the pretraining and the other branches stay as they are."""
+    """A new seed adds its own chain (backbone, random init, pretrainings, splits,
+    fine-tuning and delta runs) and reruns the report; the stages of the existing seeds and
+    the other branches stay as they are."""
     params_file = clone / 'params.yaml'
     text = params_file.read_text()
     params = yaml.safe_load(text)
-    new_seed = max(params['split']['seeds']) + 7
-    params['split']['seeds'].append(new_seed)
+    new_seed = max(params['study']['seeds']) + 7
+    for study in (params['study'], params['profiles'][params['profile']]['study']):
+        study['seeds'].append(new_seed)
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         status = sh('dvc status', clone)
     finally:
         params_file.write_text(text)
     changed = set(re.findall(r'^(\S+):', status, re.M))
-    assert 'splits' in changed
+    study = params['study']
+    chain = {f'backbone@{new_seed}', f'random_init@{new_seed}',
+             *(f'pretrain@{m}-{new_seed}' for m in params['pretrain']),
+             *(f'split@{f}-{new_seed}' for f in study['fractions']),
+             *(f'delta_pretrain@{d}-{new_seed}' for d in study['deltas'])}
+    assert chain <= changed, chain - changed
     assert any(s.startswith('finetune@') and s.endswith(f'-{new_seed}') for s in changed)
-    assert not any(s.startswith(('backbone', 'pretrain', 'baseline', 'i2i', 'fog', 'proposals',
-                                 'ranked')) for s in changed), changed
-    assert not any(s.startswith('finetune@') and not s.endswith(f'-{new_seed}')
-                   for s in changed), changed
+    assert all(s == 'report' or s.endswith((f'@{new_seed}', f'-{new_seed}'))
+               for s in changed), changed

@@ -2,7 +2,7 @@
 # DETReg's recipe scaled down: a constant LR (no drop: small labeled sets overfit an
 # early drop), validation on val every val_interval iterations, the best val checkpoint
 # kept for the test set. The DVC stage sets, through --cfg-options:
-#   load_from                             work/pretrain/<method>/detector.pth (or None)
+#   load_from                             work/pretrain/<method>_seed<s>/detector.pth
 #   train_dataloader.dataset.ann_file     work/splits/shapes/train@<pct>pct_seed<s>.json
 #   train_cfg.max_iters / val_interval, randomness.seed
 _base_ = '../deformable_detr/deformable-detr_r18-tiny_1xb8-cpu_shapes.py'
@@ -20,3 +20,7 @@ randomness = dict(seed=0)
 # For the pipeline (mmproseco/pipeline/stages.py): the random-initialization baseline
 # saves the whole model, its backbone started from the `backbone` stage's weights.
 pretrain_export = dict(source='', backbone='model.backbone')
+# Every method, random init and the ceiling included, starts from a pretrained backbone
+# (the seed's image-level SCE), so the backbone learns at 0.1x the LR: DETReg's recipe for
+# a pretrained backbone (cpu_iters.py sets 1.0 for the random backbones of other runs).
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))))

@@ -16,9 +16,10 @@ import mmproseco
 
 def tools():
     """The stages that are a module's own command line."""
-    from . import fog, ranked_report, report, splits
-    return {'splits': splits.main, 'fog': fog.main, 'ranked-report': ranked_report.main,
-            'report': report.main}
+    from . import fog, params, ranked_report, report, splits
+    return {'splits': splits.main, 'split': splits.split_main, 'fog': fog.main,
+            'ranked-report': ranked_report.main, 'report': report.main,
+            'profile': params.main}
 
 
 def check_checkout(cwd=None):

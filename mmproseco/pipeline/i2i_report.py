@@ -15,8 +15,6 @@ The gap closed is ``(AP50_row − AP50_Source) / (AP50_Target oracle − AP50_So
 row when both reference rows are given. The ``i2i_eval`` stage calls :func:`i2i_table`.
 """
 import argparse
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Dict, List
@@ -24,7 +22,8 @@ from typing import Dict, List
 import numpy as np
 from mmengine.fileio import load
 from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
+
+from .coco_scores import evaluate_bbox, load_coco
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,32 +37,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def to_coco_results(predictions: List[dict], cat_ids: List[int]) -> List[dict]:
-    """mmdet ``DumpDetResults`` entries → COCO result dicts (xywh boxes)."""
-    results = []
-    for prediction in predictions:
-        instances = prediction['pred_instances']
-        for box, score, label in zip(instances['bboxes'].tolist(), instances['scores'].tolist(),
-                                     instances['labels'].tolist()):
-            x1, y1, x2, y2 = box
-            results.append(dict(image_id=prediction['img_id'], category_id=cat_ids[label],
-                                bbox=[x1, y1, x2 - x1, y2 - y1], score=score))
-    return results
-
-
 def ap50_per_class(coco: COCO, predictions: List[dict]) -> Dict[str, float]:
     """Per-class COCO-style AP at IoU 0.5 (×100) and their mean ``mAP``."""
     cat_ids = sorted(coco.getCatIds())
-    results = to_coco_results(predictions, cat_ids)
+    evaluator = evaluate_bbox(coco, predictions)
     row = {}
-    if not results:
+    if evaluator is None:
         row = {coco.loadCats(c)[0]['name']: 0.0 for c in cat_ids}
     else:
-        with contextlib.redirect_stdout(io.StringIO()):
-            evaluator = COCOeval(coco, coco.loadRes(results), 'bbox')
-            evaluator.params.imgIds = sorted({p['img_id'] for p in predictions})
-            evaluator.evaluate()
-            evaluator.accumulate()
         # precision: (iou, recall, class, area, max dets); IoU 0.5 is index 0, area 'all' index 0
         precision = evaluator.eval['precision'][0, :, :, 0, -1]
         for k, cat_id in enumerate(cat_ids):
@@ -78,8 +59,7 @@ def i2i_table(ann_file: str, rows: Dict[str, str], out: str, table: str = None,
     """Score each row's prediction dump (``{name: predictions.pkl}``) against ``ann_file``;
     write the rows as JSON to ``out`` and as a markdown table to ``table`` (default: beside
     ``out``, with the suffix ``.md``). Returns the table."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO(ann_file)
+    coco = load_coco(ann_file)
     scores = {}
     for name, path in rows.items():
         if not Path(path).is_file():

@@ -5,10 +5,11 @@ params.yaml. Every path a stage reads or writes is an argument, given by dvc.yam
 A stage keeps only what depends on its inputs: the weights (:mod:`.checkpoints`), its
 metrics and its curves (:mod:`.scalars`). mmengine's work dir (logs, ``scalars.json``,
 ``last_checkpoint``, the full checkpoints) is the ``mmengine`` folder next to the kept
-checkpoint, outside the stage's outputs; the seconds a stage took go to its timings file.
+checkpoint, outside the stage's outputs; the seconds a stage took, and when it started and
+ended (UNIX time), go to its timings file.
 
-``profile: smoke`` in params.yaml (``dvc exp run -S profile=smoke``) shrinks every stage to
-a few iterations, to check the graph end to end.
+``python -m mmproseco.pipeline profile smoke`` makes every stage a few iterations and the
+study one seed, to check the graph end to end (:mod:`.params`).
 """
 import argparse
 import glob
@@ -18,16 +19,19 @@ import shutil
 import time
 
 from mmengine.config import Config, DictAction
+from mmengine.fileio import load
 
 from mmproseco.engine.hooks import TeacherEMAHook, momentum_distances
 from mmproseco.tools import test as test_tool
 from mmproseco.tools import train as train_tool
 from .checkpoints import export_detector, export_state_dict, keep_checkpoint, save_weights
+from .coco_scores import bbox_map
+from .convergence import plateau_reached
 from .files import write_json
 from .i2i_figures import i2i_figures
 from .i2i_report import i2i_table
 from .params import load_params
-from .scalars import last_losses, read_curves, write_curves
+from .scalars import last_losses, read_curves, val_history, write_curves
 from .selective_search import SearchSettings, default_cache_dir, list_images, run_selective_search
 
 #: The rows of the I2I table: name, prediction dump, the params.yaml ``i2i.adapters`` key
@@ -83,41 +87,72 @@ def backbone_options(spec, checkpoint=None, freeze=False):
 
 
 def timed_train(config, work_dir, cfg_options):
-    """Build the runner, train it; returns the runner and the seconds it took."""
+    """Build the runner, train it; returns the runner and the seconds it took.
+
+    Validations are logged at their iteration (``log_metric_by_epoch=False``; mmengine's
+    default logs them at epoch 0 in an iteration-based run), which the curves and
+    ``val_history`` read."""
     start = time.time()
-    runner = train_tool.build_runner(config, work_dir=work_dir, cfg_options=cfg_options)
+    runner = train_tool.build_runner(config, work_dir=work_dir, cfg_options={
+        'default_hooks.logger.log_metric_by_epoch': False, **cfg_options})
     runner.train()
     return runner, round(time.time() - start, 1)
 
 
-def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, freeze=False):
+def final_means(runner, names):
+    """The mean of each scalar of ``names`` that the model logged, over the last logging
+    interval of the run (the window the logger smooths losses over), read from the message
+    hub: a run shorter than one interval has it too."""
+    window = runner.cfg.default_hooks.logger.interval
+    scalars = runner.message_hub.log_scalars
+    return {name: float(scalars[f'train/{name}'].mean(window)) for name in names
+            if f'train/{name}' in scalars}
+
+
+def write_timings(path, started, **seconds):
+    """The timings file of a stage that started at ``started`` (``time.time()``) and ends
+    now: ``started`` and ``ended`` (UNIX time) and the ``seconds`` it names."""
+    write_json(path, dict(started=started, ended=time.time(), **seconds))
+
+
+def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, freeze=False,
+             cfg_options=None):
     """Pretrain ``config`` for ``iters`` iterations and export the detector it trained to
     ``out`` (the config's ``pretrain_export.source``), its backbone started from the
     ``backbone`` stage's weights if given, and frozen if ``freeze``. The metrics hold the
     last logged losses and, for a teacher-student model, the final teacher-student,
-    teacher-init and student-init parameter distances. Returns the metrics and the training
-    seconds."""
+    teacher-init and student-init parameter distances; for LocSCE, the mean number of
+    positives per query |P(i)| and the matched-pair cosine over the last logging interval.
+    Returns the metrics and the training seconds."""
+    started = time.time()
     spec = pretrain_export(config)
     work_dir = mmengine_dir(out)
     runner, seconds = timed_train(config, work_dir, {
         'train_cfg.max_iters': iters, 'default_hooks.checkpoint.interval': iters,
-        'randomness.seed': seed, **backbone_options(spec, backbone, freeze)})
+        'randomness.seed': seed, **backbone_options(spec, backbone, freeze),
+        **(cfg_options or {})})
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     export_detector(ckpt, out, spec['source'])
     os.remove(ckpt)  # the full checkpoint is 3x larger and holds nothing the graph reads
     points = write_curves(work_dir, curves)
-    result = dict(config=config, iters=iters, last_losses=last_losses(points))
+    result = dict(config=config, iters=iters, seed=seed, last_losses=last_losses(points),
+                  **({'cfg_options': cfg_options} if cfg_options else {}))
     if any(isinstance(hook, TeacherEMAHook) for hook in runner.hooks):
         result.update(momentum_distances(runner))  # how far the teacher moved, and from where
+    locsce = final_means(runner, ('positives_per_query', 'matched_cos'))
+    if locsce:
+        result.update(mean_positives_per_query=locsce['positives_per_query'],
+                      matched_cos=locsce['matched_cos'])
     write_json(metrics, result)
-    write_json(timings, dict(train_seconds=seconds))
+    write_timings(timings, started, train_seconds=seconds)
     return dict(result, train_seconds=seconds)
 
 
-def random_init(config, out, seed, metrics, backbone=None):
+def random_init(config, out, seed, metrics, timings, backbone=None):
     """The 'scratch' baseline: the detector's seeded random initialization (on the
     ``backbone`` stage's weights, if given), saved so that it enters fine-tuning through
     the same ``load_from`` path as the pretrained ones."""
+    started = time.time()
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
@@ -131,7 +166,8 @@ def random_init(config, out, seed, metrics, backbone=None):
     model = MODELS.build(cfg.model)
     model.init_weights()
     save_weights(out, export_state_dict(model.state_dict(), spec['source'])[0])
-    write_json(metrics, dict(config=config, iters=0, last_losses={}))
+    write_json(metrics, dict(config=config, iters=0, seed=seed, last_losses={}))
+    write_timings(timings, started)
 
 
 def test_metrics(runner):
@@ -141,14 +177,25 @@ def test_metrics(runner):
 
 def finetune(config, init, split, out, iters, validations, seed, size, metrics, curves,
              timings, facts=None):
-    """Fine-tune ``init`` on the labeled ``split``, keep the best checkpoint on val as
-    ``out``, then test it. ``facts`` (method, fraction, ...) go into the metrics.
+    """Fine-tune ``init`` on the labeled ``split``, validating ``validations`` times at equal
+    intervals; keep the best checkpoint on val as ``out``, then test it. ``facts`` (method,
+    fraction, ...) go into the metrics.
 
     Model selection uses val only; the test set is read once, by the kept checkpoint. One
-    runner does both, so the log of the test follows the training log.
+    runner does both, so the log of the test follows the training log. The metrics hold the
+    test's ``bbox_mAP`` and ``bbox_mAP_50`` unrounded from COCOeval (the test predictions
+    scored by :func:`.coco_scores.bbox_map`) besides mmdet's rounded ``coco/*``, the
+    ``val_history``, ``best_val_iter``, ``last_val_iter`` and whether the run ``converged``
+    by the plateau rule (:mod:`.convergence`; the seed spread is unknown to one run, so 0:
+    the report re-checks it with its cell's).
     """
+    started = time.time()
+    if iters % validations:
+        raise ValueError(f'{iters} fine-tuning iterations do not split into {validations} '
+                         'equal intervals; make the profile\'s iterations a multiple of its '
+                         'validations in params.yaml')
     work_dir = mmengine_dir(out)
-    interval = max(1, iters // validations)
+    interval = iters // validations
     runner, seconds = timed_train(config, work_dir, {
         'load_from': init, 'randomness.seed': seed, 'train_dataloader.dataset.ann_file': split,
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
@@ -161,11 +208,17 @@ def finetune(config, init, split, out, iters, validations, seed, size, metrics, 
     runner.load_checkpoint(out)  # the kept weights, which load with weights_only=True
     for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
         os.remove(ckpt)
-    write_curves(work_dir, curves)
-    result = dict(**(facts or {}), seed=seed, iters=iters, best_iter=best_iter,
-                  **test_metrics(runner))
+    history = val_history(write_curves(work_dir, curves))
+    predictions = osp.join(work_dir, 'test_predictions.pkl')
+    test_tool.dump_predictions(runner, predictions)
+    rounded = test_metrics(runner)
+    result = dict(
+        **(facts or {}), seed=seed, iters=iters, **rounded,
+        **bbox_map(runner.cfg.test_evaluator.ann_file, load(predictions)),
+        val_history=history, best_val_iter=best_iter, last_val_iter=history[-1]['iter'],
+        converged=plateau_reached([v['bbox_mAP'] for v in history]))
     write_json(metrics, result)
-    write_json(timings, dict(train_seconds=seconds))
+    write_timings(timings, started, train_seconds=seconds)
     return result
 
 
@@ -180,28 +233,28 @@ def train(config, out, iters, size, curves, timings, cfg_options=None, full_eval
         'default_hooks.checkpoint.interval': iters}
     if not full_eval:
         options.update(eval_subset(size))
+    started = time.time()
     runner, seconds = timed_train(config, work_dir, {**options, **(cfg_options or {})})
     keep_checkpoint(osp.join(work_dir, f'iter_{runner.cfg.train_cfg.max_iters}.pth'), out)
     write_curves(work_dir, curves)
     if test_metrics_file is not None:
         write_json(test_metrics_file, dict(config=config, **test_metrics(runner)))
-    write_json(timings, dict(train_seconds=seconds))
+    write_timings(timings, started, train_seconds=seconds)
 
 
 def proposals(ann, img_dir, out, max_images, metrics, timings):
     """Selective Search boxes of the unlabeled pool (the profile may take only a part).
     The metrics count images and boxes; the timings hold the wall time and how many
     images came from the cache, which depend on the machine and the cache, not the data."""
-    start = time.time()
+    started = time.time()
     names = list_images(ann, img_dir)
     names = names[:max_images] if max_images > 0 else names
     summary = run_selective_search(names, img_dir, out, default_cache_dir(out),
                                    SearchSettings(), os.cpu_count(), progress=False)
     write_json(metrics, {k: summary[k] for k in ('images', 'with_proposals', 'skipped_count',
                                                  'boxes', 'boxes_per_image')})
-    write_json(timings, dict(wall_seconds=round(time.time() - start, 1),
-                             workers=os.cpu_count(), computed=summary['computed'],
-                             reused=summary['reused']))
+    write_timings(timings, started, wall_seconds=round(time.time() - started, 1),
+                  workers=os.cpu_count(), computed=summary['computed'], reused=summary['reused'])
 
 
 def i2i_eval(adapters, oracle, runs, work_dir, metrics, table, figures, curves):
@@ -243,19 +296,31 @@ def parse_args(argv=None):
     p.add_argument('--ann', required=True)
     p.add_argument('--img-dir', required=True)
     p = stage('pretrain', 'pretrain a config and export its detector')
-    p.add_argument('config')
+    p.add_argument('config', nargs='?', help='the config (or --method)')
+    p.add_argument('--method', help='the config of this params.yaml pretrain key')
     p.add_argument('--size', required=True, help='the profile key holding the iterations')
+    p.add_argument('--seed', type=int, required=True)
     p.add_argument('--metrics', required=True)
-    p.add_argument('--backbone', help="start from this backbone (the 'backbone' stage's)")
-    p = stage('random-init', 'the seeded random initialization', ('out', 'metrics'))
+    p.add_argument('--backbone', help="start from this backbone (a 'backbone' stage's)")
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    p = stage('random-init', 'the seeded random initialization', ('out', 'metrics', 'timings'))
     p.add_argument('config')
-    p.add_argument('--backbone', help="start from this backbone (the 'backbone' stage's)")
+    p.add_argument('--seed', type=int, required=True)
+    p.add_argument('--backbone', help="start from this backbone (a 'backbone' stage's)")
     p = stage('finetune', 'fine-tune on a split, keep the best on val, test it')
     p.add_argument('config')
     p.add_argument('--init', required=True, help='the checkpoint to start from')
     p.add_argument('--split', required=True, help='the labeled split (a COCO json)')
     p.add_argument('--method', required=True)
     p.add_argument('--fraction', type=float, required=True)
+    p.add_argument('--delta', type=float, help="the pretraining's LocSCE delta, if ablated")
+    p.add_argument('--seed', type=int, required=True)
+    p.add_argument('--metrics', required=True)
+    p = stage('ceiling', 'fine-tune on all of train (ceiling_iters), keep the best on val, '
+              'test it')
+    p.add_argument('config')
+    p.add_argument('--init', required=True, help='the checkpoint to start from')
+    p.add_argument('--train', required=True, help='the whole train set (a COCO json)')
     p.add_argument('--seed', type=int, required=True)
     p.add_argument('--metrics', required=True)
     p = stage('train', 'any config, sized by the profile')
@@ -286,18 +351,28 @@ def main(argv=None, params_file='params.yaml'):
         proposals(args.ann, args.img_dir, args.out, size['proposal_images'], args.metrics,
                   args.timings)
     elif args.stage == 'pretrain':
-        pretrain(args.config, args.out, size[args.size], params['pretrain_seed'],
-                 args.metrics, args.curves, args.timings,
+        if (args.config is None) == (args.method is None):
+            raise ValueError('pretrain takes a config or --method (a key of params.yaml '
+                             'pretrain), not both')
+        pretrain(args.config or params['pretrain'][args.method], args.out, size[args.size],
+                 args.seed, args.metrics, args.curves, args.timings,
                  args.backbone if backbone['use'] else None,
-                 freeze=bool(args.backbone) and backbone['use'] and backbone['frozen'])
+                 freeze=bool(args.backbone) and backbone['use'] and backbone['frozen'],
+                 cfg_options=args.cfg_options)
     elif args.stage == 'random-init':
-        random_init(args.config, args.out, params['pretrain_seed'], args.metrics,
+        random_init(args.config, args.out, args.seed, args.metrics, args.timings,
                     args.backbone if backbone['use'] else None)
     elif args.stage == 'finetune':
+        facts = dict(method=args.method, fraction=args.fraction)
+        if args.delta is not None:
+            facts['delta'] = args.delta
         finetune(args.config, args.init, args.split, args.out,
                  size['finetune_iters'][args.fraction], size['validations'], args.seed, size,
-                 args.metrics, args.curves, args.timings,
-                 facts=dict(method=args.method, fraction=args.fraction))
+                 args.metrics, args.curves, args.timings, facts=facts)
+    elif args.stage == 'ceiling':
+        finetune(args.config, args.init, args.train, args.out, size['ceiling_iters'],
+                 size['validations'], args.seed, size, args.metrics, args.curves,
+                 args.timings, facts=dict(method='ceiling', fraction=100.0))
     elif args.stage == 'train':
         train(args.config, args.out, size[args.size], size, args.curves, args.timings,
               args.cfg_options, args.full_eval, args.test_metrics)

@@ -13,9 +13,9 @@ the checkpoint chosen on val, and writes a table (docs/proseco.md quotes it):
 - ``joint-image-sce``: the same start, then trained jointly.
 
 Iterations come from the active profile of params.yaml, as in ``dvc repro``; it needs the
-``proposals`` and ``splits`` stages (``dvc repro proposals splits``). Everything it trains
-goes under ``work/studies/backbone_init``, the table to ``results/studies/``. A rerun keeps the
-arms that finished (``--fresh`` redoes them).
+``proposals`` stage and the ``split`` stages of its seeds (``dvc repro proposals split``).
+Everything it trains goes under ``work/studies/backbone_init``, the table to
+``results/studies/``. A rerun keeps the arms that finished (``--fresh`` redoes them).
 """
 import argparse
 import json
@@ -59,6 +59,8 @@ def main(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--arms', nargs='+', choices=sorted(ARMS), default=list(ARMS))
     parser.add_argument('--image-sce-iters', type=int, default=600)
+    parser.add_argument('--pretrain-seed', type=int, default=0,
+                        help='of ImageSCE and the ProSeCo pretrainings')
     parser.add_argument('--work-dir', default='work/studies/backbone_init')
     parser.add_argument('--out', default='results/studies/backbone_init')
     parser.add_argument('--fresh', action='store_true',
@@ -68,7 +70,7 @@ def main(argv=None):
     if args.fraction not in params['size']['finetune_iters']:
         raise ValueError(f'--fraction {args.fraction:g} has no finetune_iters in the '
                          f"{params['profile']!r} profile of params.yaml")
-    seed, size = params['pretrain_seed'], params['size']
+    seed, size = args.pretrain_seed, params['size']
     image_sce_checkpoint = osp.join(args.work_dir, 'image-sce', 'backbone.pth')
     needs_image_sce = any(ARMS[arm]['image_sce'] for arm in args.arms)
     if needs_image_sce and (args.fresh or not osp.isfile(image_sce_checkpoint)):

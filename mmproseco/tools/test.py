@@ -35,11 +35,16 @@ def build_runner(config, checkpoint, work_dir=None, cfg_options=None, launcher='
             cfg, argparse.Namespace(show=False, wait_time=0, show_dir=show_dir))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if out is not None:
-        if not out.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'--out must be a .pkl file, got {out!r}')
-        from mmdet.evaluation import DumpDetResults
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
+        dump_predictions(runner, out)
     return runner
+
+
+def dump_predictions(runner, out):
+    """Make the runner's next test also dump its predictions to the .pkl file ``out``."""
+    if not out.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'--out must be a .pkl file, got {out!r}')
+    from mmdet.evaluation import DumpDetResults
+    runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
 
 
 def main(argv=None):
