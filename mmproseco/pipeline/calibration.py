@@ -55,8 +55,8 @@ LOSS = 'loss'
 #: The trailing window, in points: as many validations as the study's plateau rule
 #: averages; for a loss, logging points (each already a mean over mmengine's window).
 WINDOWS = {METRIC: LAST_VALIDATIONS, LOSS: 5}
-#: Where the study's ``backbone`` stage writes the backbone (dvc.yaml).
-BACKBONE = 'work/backbone/backbone.pth'
+#: Where the study's ``backbone@<seed>`` stage writes the backbone (dvc.yaml).
+BACKBONE = 'work/backbone/seed{seed}/backbone.pth'
 TRAIN_ANN = 'data/shapes/annotations/train.json'
 RULES = {
     METRIC: 'the first validation whose trailing mean of {window} val bbox mAP is at least '
@@ -179,20 +179,17 @@ def run_finetuning(kind, work_dir, iters, val_interval, seed, backbone, ann_file
         split = osp.join(split_dir, split_name(kind.percent, seed))
     init = osp.join(work_dir, 'init', 'detector.pth')
     stages.random_init(kind.config, init, seed, osp.join(work_dir, 'init', 'metrics.json'),
-                       backbone)
+                       osp.join(work_dir, 'init', 'timings.json'), backbone)
     files = stage_files(work_dir)
     validations = iters // val_interval
     result = stages.finetune(kind.config, init, split, osp.join(work_dir, 'best.pth'), iters,
                              validations, seed, {}, facts=dict(calibration=kind.name), **files)
-    values = [p[METRIC] for p in read_curves(files['curves']) if METRIC in p]
-    if len(values) != validations:
-        raise RuntimeError(f'expected {validations} validations in {files["curves"]}, '
-                           f'found {len(values)}')
-    # The curves place a validation at the last logged iteration before it; the loop
-    # validates at every multiple of the interval, which is where they belong.
-    points = [((k + 1) * val_interval, value) for k, value in enumerate(values)]
-    test = {k: v for k, v in result.items() if k.startswith('coco/')}
-    return points, dict(best_val_iter=result['best_iter'], test=test, split=split)
+    points = [(v['iter'], v['bbox_mAP']) for v in result['val_history']]
+    if len(points) != validations:
+        raise RuntimeError(f'expected {validations} validations in {files["metrics"]}, '
+                           f'found {len(points)}')
+    test = {k: result[k] for k in ('bbox_mAP', 'bbox_mAP_50')}
+    return points, dict(best_val_iter=result['best_val_iter'], test=test, split=split)
 
 
 def measured_seconds(work_dir):
@@ -294,11 +291,13 @@ def parse_args(argv, kinds, params):
                         f'{WINDOWS[METRIC]} validations, {WINDOWS[LOSS]} logging points)')
     parser.add_argument('--fraction', type=float, default=FRACTION,
                         help='share of the way from start to plateau the length must cover')
-    parser.add_argument('--seed', type=int, default=params['pretrain_seed'],
-                        help='seed of the run and of the split (default: pretrain_seed)')
-    parser.add_argument('--backbone', default=BACKBONE if params['backbone']['use'] else 'none',
+    seed = params['study']['seeds'][0]
+    parser.add_argument('--seed', type=int, default=seed,
+                        help="seed of the run and of the split (default: the study's first)")
+    parser.add_argument('--backbone', default=BACKBONE.format(seed=seed)
+                        if params['backbone']['use'] else 'none',
                         help="the ImageSCE backbone the other kinds start from: the study's "
-                        "(`dvc repro backbone`), or 'none' for a random one")
+                        f"(`dvc repro backbone@{seed}`), or 'none' for a random one")
     parser.add_argument('--ann-file', default=TRAIN_ANN,
                         help='the labeled train set the fine-tuning kinds split')
     parser.add_argument('--out', default='results/calibration',
@@ -315,7 +314,7 @@ def main(argv=None, params_file='params.yaml'):
     backbone = None if args.backbone == 'none' else args.backbone
     if backbone is not None and not osp.isfile(backbone):
         raise FileNotFoundError(f'--backbone {backbone} does not exist: run `dvc repro '
-                                "backbone` first, or give --backbone none for a random one")
+                                "backbone@<seed>` first, or give --backbone none for a random one")
     for name in args.kind:
         result = calibrate(kinds[name], args.out, args.work_dir, args.iters, args.val_interval,
                            args.window, args.fraction, args.seed, backbone,

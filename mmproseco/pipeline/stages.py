@@ -86,6 +86,13 @@ def backbone_options(spec, checkpoint=None, freeze=False):
     return options
 
 
+def final_checkpoint_only(iters):
+    """Checkpoint options of a stage that reads only the weights after ``iters``
+    iterations: one checkpoint, at the end, without the optimizer state (no stage resumes)."""
+    return {'default_hooks.checkpoint.interval': iters,
+            'default_hooks.checkpoint.save_optimizer': False}
+
+
 def timed_train(config, work_dir, cfg_options):
     """Build the runner, train it; returns the runner and the seconds it took.
 
@@ -128,12 +135,12 @@ def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, 
     spec = pretrain_export(config)
     work_dir = mmengine_dir(out)
     runner, seconds = timed_train(config, work_dir, {
-        'train_cfg.max_iters': iters, 'default_hooks.checkpoint.interval': iters,
+        'train_cfg.max_iters': iters, **final_checkpoint_only(iters),
         'randomness.seed': seed, **backbone_options(spec, backbone, freeze),
         **(cfg_options or {})})
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     export_detector(ckpt, out, spec['source'])
-    os.remove(ckpt)  # the full checkpoint is 3x larger and holds nothing the graph reads
+    os.remove(ckpt)  # it holds the teacher and heads too, which nothing in the graph reads
     points = write_curves(work_dir, curves)
     result = dict(config=config, iters=iters, seed=seed, last_losses=last_losses(points),
                   **({'cfg_options': cfg_options} if cfg_options else {}))
@@ -199,15 +206,15 @@ def finetune(config, init, split, out, iters, validations, seed, size, metrics, 
     runner, seconds = timed_train(config, work_dir, {
         'load_from': init, 'randomness.seed': seed, 'train_dataloader.dataset.ann_file': split,
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
-        'default_hooks.checkpoint.interval': interval, **eval_subset(size)})
+        # only the best checkpoint on val, which save_best writes (no iteration checkpoints)
+        'default_hooks.checkpoint.interval': -1, 'default_hooks.checkpoint.save_last': False,
+        **eval_subset(size)})
     best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
     if len(best) != 1:
         raise RuntimeError(f'expected one best checkpoint in {work_dir}, found {best}')
     best_iter = int(best[0].rsplit('_', 1)[1][:-4])
     keep_checkpoint(best[0], out)
     runner.load_checkpoint(out)  # the kept weights, which load with weights_only=True
-    for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
-        os.remove(ckpt)
     history = val_history(write_curves(work_dir, curves))
     predictions = osp.join(work_dir, 'test_predictions.pkl')
     test_tool.dump_predictions(runner, predictions)
@@ -230,7 +237,7 @@ def train(config, out, iters, size, curves, timings, cfg_options=None, full_eval
     work_dir = mmengine_dir(out)
     options = {} if iters is None else {
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
-        'default_hooks.checkpoint.interval': iters}
+        **final_checkpoint_only(iters)}
     if not full_eval:
         options.update(eval_subset(size))
     started = time.time()
