@@ -30,10 +30,10 @@ from .statistics import (LEVEL, mean_interval, paired_comparison,  # noqa: E402
                          paired_differences, summarize)
 
 METHOD_ORDER = ('scratch', 'detreg', 'sce', 'proseco')
-METHOD_NAMES = dict(scratch='Random init (supervised only)', detreg='DETReg-style',
-                    sce='SCE (LocSCE with delta = 1)', proseco='ProSeCo (LocSCE)',
-                    ceiling='Fully supervised ceiling (100 % of train)',
-                    **{'image-sce-backbone': 'ImageSCE backbone'})
+METHOD_NAMES = {'scratch': 'Random init (supervised only)', 'detreg': 'DETReg-style',
+                'sce': 'SCE (LocSCE with delta = 1)', 'proseco': 'ProSeCo (LocSCE)',
+                'ceiling': 'Fully supervised ceiling (100 % of train)',
+                'image-sce-backbone': 'ImageSCE backbone'}
 #: Every method is compared with random init, and ProSeCo with every other method.
 REFERENCE, OURS = 'scratch', 'proseco'
 CEILING_FRACTION = 100.0
@@ -49,20 +49,68 @@ SCE_LIKE_POSITIVES = 1.2
 #: The teacher has left its initialisation when it is at least this share of the student's
 #: distance from it (issue 14's acceptance).
 TEACHER_MOVED_RATIO = 0.5
-#: Parts of the budget and, in order, their items: (part, item) of a timings file is
-#: decided by :func:`budget_item`.
-BUDGET_PARTS = {
-    'ProSeCo': ('proposals', 'backbones', 'pretrainings', 'random inits', 'fine-tunings',
-                'ceiling'),
-    'ranked': ('ranked',),
-    'I2I': ('i2i',),
-    'DeepForest baselines (Faster R-CNN is the I2I source)': ('baselines',),
-}
+#: (part, item) of the budget for the timings files of a stage family (their folder under
+#: the timings folder); the pretrain family is split by :func:`budget_item`.
+BASELINES_PART = 'DeepForest baselines (Faster R-CNN is the I2I source)'
+FAMILIES = {'proposals': ('ProSeCo', 'proposals'), 'finetune': ('ProSeCo', 'fine-tunings'),
+            'ceiling': ('ProSeCo', 'ceiling'), 'delta': ('ProSeCo', 'delta ablation'),
+            'ranked': ('ranked', 'ranked'), 'i2i': ('I2I', 'i2i'),
+            'baselines': (BASELINES_PART, 'baselines')}
+PART_ORDER = ('ProSeCo', 'ranked', 'I2I', BASELINES_PART)
+#: The delta ablation's runs are ProSeCo pretrained with LocSCE's delta d: method
+#: 'proseco-delta<d>', files 'delta<d>_seed<s>.json' under delta/ (dvc.yaml).
+DELTA_FOLDER, DELTA_PREFIX = 'delta', f'{OURS}-delta'
+#: The folders (under metrics/, curves/, timings/) of the runs a study's lists decide.
+STUDY_FAMILIES = ('pretrain', 'finetune', 'ceiling', DELTA_FOLDER)
 FIGURES = dict(map_vs_fraction='map_vs_fraction.png', training_curves='training_curves.png',
                pretraining_dynamics='pretraining_dynamics.png')
 
 
+def delta_method(delta):
+    """The method name of the delta ablation's run with LocSCE's ``delta``: 'proseco-delta0.5'."""
+    return f'{DELTA_PREFIX}{float(delta):g}'
+
+
+def run_method(run):
+    """The method of a fine-tuning run: its ``method``, with its ``delta`` if ablated."""
+    return delta_method(run['delta']) if 'delta' in run else run['method']
+
+
+def study_file(root, family, method, seed, fraction=None):
+    """The name dvc.yaml gives a run's file (metrics or curves under ``root``):
+    ``<family>/<method>[_<fraction>pct]_seed<s>.json``, or for the delta ablation
+    ``delta/<family>/delta<d>_seed<s>.json``."""
+    if method.startswith(DELTA_PREFIX):
+        delta = method[len(DELTA_PREFIX):]
+        return osp.join(root, DELTA_FOLDER, family, f'delta{delta}_seed{seed}.json')
+    size = f'_{float(fraction):g}pct' if fraction is not None else ''
+    return osp.join(root, family, f'{method}{size}_seed{seed}.json')
+
+
+def study_run(path):
+    """(method, seed, fraction or None) of the run whose file is ``path``, relative to a
+    metrics, curves or timings folder, named as dvc.yaml names them (:func:`study_file`,
+    ``ceiling/seed<s>.json``); None for any other name, e.g. an older graph's."""
+    family, name = path.split(os.sep)[0], osp.basename(path)[:-len('.json')]
+    if family == 'finetune':
+        match = re.fullmatch(r'(.+)_([\d.]+)pct_seed(\d+)', name)
+        return match and (match[1], int(match[3]), float(match[2]))
+    if family == 'ceiling':
+        match = re.fullmatch(r'seed(\d+)', name)
+        return match and ('ceiling', int(match[1]), CEILING_FRACTION)
+    if family == DELTA_FOLDER:
+        match = re.fullmatch(r'delta([\d.]+)_seed(\d+)', name)
+        return match and (delta_method(match[1]), int(match[2]), None)
+    if family == 'pretrain':
+        match = re.fullmatch(r'(.+)_seed(\d+)', name)
+        return match and (match[1], int(match[2]), None)
+    return None
+
+
 def method_name(method):
+    """A method's name in the report: 'proseco-delta0.5' -> 'ProSeCo (LocSCE), delta = 0.5'."""
+    if method.startswith(DELTA_PREFIX):
+        return f'{METHOD_NAMES[OURS]}, delta = {method[len(DELTA_PREFIX):]}'
     return METHOD_NAMES.get(method, method)
 
 
@@ -98,11 +146,15 @@ def read_json(path):
 
 # --- fine-tuning runs and the ceiling ----------------------------------------------------
 
-def load_runs(folder, required=True):
-    """The fine-tuning metrics files under ``folder``, checked for the fields the report
-    reads; with ``required``, raise if there is none."""
+def load_runs(metrics, folder, study, required=True):
+    """The metrics of the study's fine-tuning runs in ``folder`` (under ``metrics``), by
+    their file names (others, e.g. of seeds since dropped, stay behind in results/), checked
+    for the fields the report reads; with ``required``, raise if there is none."""
     runs = []
-    for path in sorted(glob.glob(osp.join(folder, '*.json'))):
+    for path in sorted(glob.glob(osp.join(metrics, folder, '*.json'))):
+        name = study_run(osp.relpath(path, metrics))
+        if not (name and in_study(study, *name)):
+            continue
         run = read_json(path)
         missing = [k for k in FINETUNE_FIELDS if k not in run]
         if missing:
@@ -112,26 +164,29 @@ def load_runs(folder, required=True):
             raise ValueError(f"{path}: bbox_mAP {run['bbox_mAP']} is not in [0, 1]")
         runs.append(run)
     if required and not runs:
-        raise FileNotFoundError(f'no fine-tuning metrics under {folder}; run the finetune '
-                                'stages first (dvc repro)')
+        raise FileNotFoundError(f'no fine-tuning metrics of the study under '
+                                f'{osp.join(metrics, folder)}; run the finetune stages first '
+                                '(dvc repro)')
     return runs
 
 
-def select_runs(runs, params):
-    """The runs of the seeds and fractions of ``params['split']`` (metrics files of seeds
-    or fractions since dropped stay behind); all of them without one."""
-    if 'split' not in params:
-        return runs
-    split = params['split']
-    return [r for r in runs if r['seed'] in split['seeds']
-            and r['fraction'] in split['fractions']]
+def in_study(study, method, seed, fraction=None):
+    """Whether a run belongs to params.yaml's ``study`` (its seeds, fractions, ceiling seeds
+    and deltas): the metrics files of runs since dropped stay behind. True without one."""
+    if not study:
+        return True
+    if method == 'ceiling':
+        return seed in study['ceiling_seeds']
+    if method.startswith(DELTA_PREFIX):
+        return seed in study['seeds'] and method in map(delta_method, study['deltas'])
+    return seed in study['seeds'] and (fraction is None or fraction in study['fractions'])
 
 
 def group_cells(runs):
     """{method: {fraction: [runs ordered by seed]}}."""
     cells = defaultdict(lambda: defaultdict(list))
     for run in sorted(runs, key=lambda r: r['seed']):
-        cells[run['method']][float(run['fraction'])].append(run)
+        cells[run_method(run)][float(run['fraction'])].append(run)
     return cells
 
 
@@ -207,22 +262,24 @@ def compare(cells, fraction):
 
 # --- pretraining -------------------------------------------------------------------------
 
-def split_seed(name):
-    """'proseco_seed2' -> ('proseco', 2); None for a name without a seed."""
-    match = re.fullmatch(r'(.+)_seed(\d+)', name)
-    return (match.group(1), int(match.group(2))) if match else None
-
-
-def pretraining_summary(folder):
-    """Per pretraining method, over its seeds: the final scalars of PRETRAIN_SCALARS that
-    every seed recorded, the last total loss, the teacher-moved check and, for ProSeCo
-    methods, whether mean |P(i)| is below SCE_LIKE_POSITIVES."""
+def load_pretrainings(metrics, study):
+    """{method: {seed: metrics}} of the study's pretrainings under ``metrics``:
+    ``pretrain/<method>_seed<s>.json`` and the delta ablation's; files of other names (an
+    older graph's) are left out."""
     runs = defaultdict(dict)
-    for path in sorted(glob.glob(osp.join(folder, '*.json'))):
-        method_seed = split_seed(osp.basename(path)[:-len('.json')])
-        if method_seed:
-            method, seed = method_seed
-            runs[method][seed] = read_json(path)
+    for folder in ('pretrain', osp.join(DELTA_FOLDER, 'pretrain')):
+        for path in sorted(glob.glob(osp.join(metrics, folder, '*.json'))):
+            run = study_run(osp.relpath(path, metrics))
+            if run and in_study(study, *run):
+                runs[run[0]][run[1]] = read_json(path)
+    return runs
+
+
+def pretraining_summary(runs):
+    """Per pretraining method of ``runs`` ({method: {seed: metrics}}), over its seeds: the
+    final scalars of PRETRAIN_SCALARS that every seed recorded, the last total loss, the
+    teacher-moved check and, for ProSeCo methods, whether mean |P(i)| is below
+    SCE_LIKE_POSITIVES. Methods with none of these (random init) are left out."""
     summary = {}
     for method in ordered(runs):
         seeds = sorted(runs[method])
@@ -273,28 +330,29 @@ def budget_item(path):
         if name.startswith(REFERENCE):
             return 'ProSeCo', 'random inits'
         return 'ProSeCo', 'pretrainings'
-    item = {'proposals': 'proposals', 'backbone': 'backbones', 'random_init': 'random inits',
-            'finetune': 'fine-tunings', 'ceiling': 'ceiling'}.get(family)
-    if item:
-        return 'ProSeCo', item
-    for part, items in BUDGET_PARTS.items():
-        if family in items:
-            return part, family
-    return 'other', family
+    return FAMILIES.get(family, ('other', family))
 
 
-def budget(folder):
+def budget(folder, study=None):
     """Seconds per part and item, summed over the timings files under ``folder``; the
-    parts in BUDGET_PARTS order, items ranked by time."""
+    parts in PART_ORDER, items ranked by time. Of the runs whose lists the study decides
+    (STUDY_FAMILIES), only the study's count: ``left_out`` counts the others."""
     seconds = defaultdict(lambda: defaultdict(list))
     sources = defaultdict(int)
+    left_out = 0
     for path in sorted(glob.glob(osp.join(folder, '**', '*.json'), recursive=True)):
-        part, item = budget_item(osp.relpath(path, folder))
-        value, source = stage_seconds(read_json(path))
+        path = osp.relpath(path, folder)
+        if path.split(os.sep)[0] in STUDY_FAMILIES:
+            run = study_run(path)
+            if not (run and in_study(study, *run)):
+                left_out += 1
+                continue
+        part, item = budget_item(path)
+        value, source = stage_seconds(read_json(osp.join(folder, path)))
         seconds[part][item].append(value)
         sources[source] += 1
     parts = []
-    for part in [*BUDGET_PARTS, *sorted(set(seconds) - set(BUDGET_PARTS))]:
+    for part in [*PART_ORDER, *sorted(set(seconds) - set(PART_ORDER))]:
         if part not in seconds:
             continue
         items = [dict(item=item, stages=len(values), seconds=sum(values),
@@ -303,7 +361,8 @@ def budget(folder):
         total = sum(i['seconds'] for i in items)
         parts.append(dict(part=part, seconds=total, minutes=total / 60, items=items))
     total = sum(p['seconds'] for p in parts)
-    return dict(parts=parts, seconds=total, minutes=total / 60, sources=dict(sources))
+    return dict(parts=parts, seconds=total, minutes=total / 60, sources=dict(sources),
+                left_out=left_out)
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -352,10 +411,10 @@ def plot_training_curves(curves_dir, methods, fraction, seed, path):
     runs at ``fraction`` and the ceiling."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
     for method in methods:
-        plot_curve(axes[0], osp.join(curves_dir, 'pretrain', f'{method}_seed{seed}.json'),
-                   'loss', color=method_color(method, methods), label=method_name(method))
-    runs = [(m, osp.join(curves_dir, 'finetune', f'{m}_{fraction:g}pct_seed{seed}.json'),
-             method_color(m, methods)) for m in methods]
+        plot_curve(axes[0], study_file(curves_dir, 'pretrain', method, seed), 'loss',
+                   color=method_color(method, methods), label=method_name(method))
+    runs = [(m, study_file(curves_dir, 'finetune', m, seed, fraction), method_color(m, methods))
+            for m in methods]
     runs.append(('ceiling', osp.join(curves_dir, 'ceiling', f'seed{seed}.json'), 'k'))
     for method, file, color in runs:
         style = dict(color=color, label=method_name(method))
@@ -386,7 +445,7 @@ def plot_pretraining_dynamics(curves_dir, pretraining, path):
     for method in ordered(pretraining):
         color = method_color(method, pretraining)
         for seed in pretraining[method]['seeds']:
-            file = osp.join(curves_dir, 'pretrain', f'{method}_seed{seed}.json')
+            file = study_file(curves_dir, 'pretrain', method, seed)
             # one line per seed, one legend entry per method
             label = method_name(method) if seed == pretraining[method]['seeds'][0] else None
             for ax, (key, _) in zip(axes, panels):
@@ -435,9 +494,11 @@ def included(title, path, note=''):
 def build_report(metrics, timings, curves, ranked, i2i, out, params):
     """Read every input, draw the figures into ``out`` and return the report as a dict:
     what ``report.json`` holds and :func:`render_markdown` prints."""
-    runs = select_runs(load_runs(osp.join(metrics, 'finetune')), params)
+    study = params.get('study')
+    runs = load_runs(metrics, 'finetune', study) + load_runs(
+        metrics, osp.join(DELTA_FOLDER, 'finetune'), study, required=False)
     cells = group_cells(runs)
-    ceiling_runs = load_runs(osp.join(metrics, 'ceiling'), required=False)
+    ceiling_runs = load_runs(metrics, 'ceiling', study, required=False)
     fractions = sorted({f for by_fraction in cells.values() for f in by_fraction})
     finetune = {m: {fraction_key(f): cell_summary(cells[m][f]) for f in sorted(cells[m])}
                 for m in ordered(cells)}
@@ -449,7 +510,7 @@ def build_report(metrics, timings, curves, ranked, i2i, out, params):
         convergence['ceiling'] = {fraction_key(CEILING_FRACTION): cell_convergence(
             sorted(ceiling_runs, key=lambda r: r['seed']))}
     comparisons = [c for f in fractions for c in compare(cells, f)]
-    pretraining = pretraining_summary(osp.join(metrics, 'pretrain'))
+    pretraining = pretraining_summary(load_pretrainings(metrics, study))
     first_seed = min(r['seed'] for r in runs)
     os.makedirs(out, exist_ok=True)
     plot_fractions(finetune, ceiling, osp.join(out, FIGURES['map_vs_fraction']))
@@ -469,7 +530,7 @@ def build_report(metrics, timings, curves, ranked, i2i, out, params):
     return dict(
         level=LEVEL, backbone=params.get('backbone'), finetune=finetune, ceiling=ceiling,
         comparisons=comparisons, convergence=convergence, pretraining=pretraining,
-        budget=budget(timings), baselines=baselines(osp.join(metrics, 'baselines')),
+        budget=budget(timings, study), baselines=baselines(osp.join(metrics, 'baselines')),
         included=[s for s in sections if s], figures=dict(
             FIGURES, training_curves_run=dict(fraction=fractions[-1], seed=first_seed)))
 
@@ -636,9 +697,11 @@ def budget_lines(report):
         lines.append(f"| **{part['part']}** | all | "
                      f"{sum(i['stages'] for i in part['items'])} | **{part['minutes']:.1f}** |")
     sources = ', '.join(f'{n} from {source}' for source, n in sorted(b['sources'].items()))
+    left_out = (f" {b['left_out']} timings files of runs outside the study are left out."
+                if b['left_out'] else '')
     return [f"Summed from the stages' timings files ({sources}): "
             f"**{b['minutes']:.1f} minutes** in all. Stages that write no timings file "
-            '(splits, fog, the reports) are not counted.', '', *lines]
+            f'(splits, fog, the reports) are not counted.{left_out}', '', *lines]
 
 
 def render_markdown(report):
