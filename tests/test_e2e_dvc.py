@@ -71,15 +71,19 @@ def test_smoke_profile_runs_the_whole_graph(clone):
             if r['seed'] in study['seeds'] and r['fraction'] in study['fractions']]
     expected = 4 * len(study['fractions']) * len(study['seeds'])
     assert len(runs) == expected
-    # every table cell is the mean of the metrics files of its method and fraction
+    # every cell of report.json is the mean of the unrounded test mAP of its method's
+    # metrics files, and report.md shows it as a percentage with 2 decimals
+    summary = json.load(open(clone / 'results' / 'report.json'))
     for method in ('scratch', 'proseco', 'sce', 'detreg'):
         for fraction in study['fractions']:
-            values = [100 * r['coco/bbox_mAP'] for r in runs
+            values = [r['bbox_mAP'] for r in runs
                       if r['method'] == method and r['fraction'] == fraction]
-            mean = sum(values) / len(values)
+            cell = summary['finetune'][method][f'{float(fraction):g}']
+            assert cell['values'] == values and cell['n'] == len(values)
+            assert cell['mean'] == pytest.approx(sum(values) / len(values), abs=1e-12)
             row = next(line for line in report.splitlines() if line.startswith('|')
                        and method_name(method) in line)
-            assert f'{mean:.1f} ±' in row
+            assert f"{100 * cell['mean']:.2f}" in row
     # each fine-tuning run, the ceiling and the delta runs record the study's fields
     metrics = clone / 'results' / 'metrics'
     seed = study['seeds'][0]
@@ -95,7 +99,7 @@ def test_smoke_profile_runs_the_whole_graph(clone):
         assert run['last_val_iter'] == run['val_history'][-1]['iter'] == run['iters']
         assert run['best_val_iter'] in [v['iter'] for v in run['val_history']]
         assert isinstance(run['converged'], bool)
-    for png in ('map_vs_fraction.png', 'training_curves.png'):
+    for png in ('map_vs_fraction.png', 'training_curves.png', 'pretraining_dynamics.png'):
         assert (clone / 'results' / png).stat().st_size > 1000
     assert osp.isfile(clone / 'results' / 'metrics' / 'i2i' / 'deepforest-fog.json')
     # Every checkpoint the graph keeps loads with torch's safe loader: the backbone and the

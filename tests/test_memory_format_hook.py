@@ -9,7 +9,9 @@ from mmproseco.engine.hooks import MemoryFormatHook
 
 def tiny_resnet():
     torch.manual_seed(0)
-    return ResNet(depth=18, base_channels=8, out_indices=(1, 2, 3)).eval()
+    model = ResNet(depth=18, base_channels=8, out_indices=(1, 2, 3))
+    model.eval()  # mmdet's ResNet.train returns None, so eval() cannot be chained
+    return model
 
 
 def test_channels_last_weights_and_outputs_match_the_default_format():
@@ -27,7 +29,7 @@ def test_channels_last_weights_and_outputs_match_the_default_format():
 def test_weights_saved_channels_last_load_into_a_default_model():
     converted = MemoryFormatHook('channels_last').apply(tiny_resnet())
     state = {k: v.clone() for k, v in converted.state_dict().items()}
-    fresh = ResNet(depth=18, base_channels=8, out_indices=(1, 2, 3)).eval()
+    fresh = ResNet(depth=18, base_channels=8, out_indices=(1, 2, 3))
     fresh.load_state_dict(state)
     assert fresh.conv1.weight.is_contiguous()
     for key, value in fresh.state_dict().items():
