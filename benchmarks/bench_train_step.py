@@ -49,13 +49,12 @@ def dropout(model_key, p):
 # instead of one chain per parameter), channels-last convolutions. torch.compile (mmengine's
 # `compile=True`) is measured as a process only: its cost is the compilation.
 FUSED = ['optim_wrapper.optimizer.fused=True', 'optim_wrapper.clip_grad.foreach=True']
-CHANNELS_LAST = ['default_hooks.memory_format.memory_format=channels_last']
+CHANNELS_LAST = ['default_hooks.memory_format.type=MemoryFormatHook']
 COMPILE = ['compile=True']
 # The settings of c7fa5d8, so that either tree runs the configs as they were there.
 C7FA5D8 = {
     'model': dropout('model', 0.1), 'model.detector': dropout('model.detector', 0.1),
-    'common': ['optim_wrapper.optimizer.fused=False', 'optim_wrapper.clip_grad.foreach=False',
-               'default_hooks.memory_format.memory_format=contiguous_format']}
+    'common': ['optim_wrapper.optimizer.fused=False', 'optim_wrapper.clip_grad.foreach=False']}
 EVAL_C7FA5D8 = [f'{loader}_dataloader.{key}' for loader in ('val', 'test')
                 for key in ('batch_size=1', 'num_workers=2')]
 OLD_FINETUNE = FULL_TRAIN + C7FA5D8['model'] + C7FA5D8['common'] + EVAL_C7FA5D8
@@ -144,7 +143,8 @@ def step_worker(config, options, warmup, iters, profile_steps):
     model = runner.model
     if cfg.default_hooks.get('memory_format'):  # what the Runner's hook does in before_run
         from mmproseco.engine.hooks import MemoryFormatHook
-        MemoryFormatHook(cfg.default_hooks.memory_format.memory_format).apply(model)
+        options = {k: v for k, v in cfg.default_hooks.memory_format.items() if k != 'type'}
+        MemoryFormatHook(**options).apply(model)
     wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
     optimizers = (list(wrapper.values()) if hasattr(wrapper, 'values') else [wrapper])
     loader = endless(runner.build_dataloader(cfg.train_dataloader))

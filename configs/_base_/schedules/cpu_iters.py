@@ -9,14 +9,13 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=val_interval)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=max_iters)]
 # Speed on CPU (docs/benchmarks.md): fused AdamW and a foreach gradient clip (optim_wrapper
-# below) update every tensor in one kernel instead of one chain per parameter, and the
-# convolutions run channels-last (MemoryFormatHook). `--cfg-options
-# default_hooks.memory_format.memory_format=contiguous_format
-# optim_wrapper.optimizer.fused=False optim_wrapper.clip_grad.foreach=False` undoes them.
+# below) update every tensor in one kernel instead of one chain per parameter
+# (`--cfg-options optim_wrapper.optimizer.fused=False optim_wrapper.clip_grad.foreach=False`
+# undoes them). Channels-last convolutions did not pay here; `--cfg-options
+# default_hooks.memory_format.type=MemoryFormatHook` turns them on.
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(by_epoch=False, interval=val_interval),
-    memory_format=dict(type='MemoryFormatHook', memory_format='channels_last'))
+    checkpoint=dict(by_epoch=False, interval=val_interval))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(base_batch_size=8)
 # The backbone starts from random weights here, so it learns at the full LR (the 0.1
