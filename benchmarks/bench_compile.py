@@ -34,7 +34,7 @@ def main():
     loader = iter(runner.build_dataloader(cfg.train_dataloader))
     batches = [model.data_preprocessor(next(loader), True) for _ in range(6)]
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=1e-7, fused=True)
+    optimizer = torch.optim.AdamW(params, lr=1e-7, weight_decay=1e-4, fused=True)
 
     def step(batch):
         losses = model(**batch, mode='loss')
