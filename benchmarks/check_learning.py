@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 FINETUNE = 'configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
 
@@ -44,12 +43,11 @@ def train_once(repo, split, seed, iters, lock, options):
         f'train_dataloader.dataset.ann_file={split}', f'train_cfg.max_iters={iters}',
         f'train_cfg.val_interval={iters}', f'default_hooks.checkpoint.interval={iters}',
         f'randomness.seed={seed}', *options]
-    start = time.time()
     done = subprocess.run(argv, cwd=repo, env=dict(os.environ, PYTHONPATH=repo),
                           capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f'{argv} in {repo} failed:\n{done.stderr[-3000:]}')
-    return dict(seed=seed, val_bbox_mAP=val_map(work_dir), wall_s=round(time.time() - start, 1))
+    return dict(seed=seed, val_bbox_mAP=val_map(work_dir))
 
 
 def git_label(repo):
@@ -86,15 +84,13 @@ def main():
             results.append(run)
     with open(args.out, 'w') as f:
         json.dump(dict(iters=args.iters, fraction=args.fraction, results=results), f, indent=2)
-    lines = ['| tree | seeds | val bbox mAP per seed | mean | std | wall s per run |',
-             '|---|---|---|---|---|---|']
+    lines = ['| tree | seeds | val bbox mAP per seed | mean | std |', '|---|---|---|---|---|']
     for label in dict.fromkeys(r['label'] for r in results):
         runs = [r for r in results if r['label'] == label]
         maps = [r['val_bbox_mAP'] for r in runs]
         lines.append(f"| {label} | {' '.join(str(r['seed']) for r in runs)} | "
                      f"{' '.join(f'{m:.3f}' for m in maps)} | {statistics.mean(maps):.4f} | "
-                     f"{statistics.stdev(maps) if len(maps) > 1 else 0:.4f} | "
-                     f"{statistics.mean(r['wall_s'] for r in runs):.0f} |")
+                     f"{statistics.stdev(maps) if len(maps) > 1 else 0:.4f} |")
     with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
         f.write('\n'.join(lines) + '\n')
 

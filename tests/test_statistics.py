@@ -4,8 +4,8 @@ import statistics as stdlib_statistics
 import pytest
 from scipy import stats
 
-from mmproseco.pipeline.statistics import (mean_interval, paired_comparison,
-                                           paired_differences, summarize, t_quantile)
+from mmproseco.pipeline.statistics import (mean_interval, paired_comparison, paired_differences,
+                                           summarize, t_quantile)
 
 METHOD = {0: 0.271, 1: 0.254, 2: 0.290, 3: 0.262, 4: 0.281}
 REFERENCE = {0: 0.240, 1: 0.251, 2: 0.262, 3: 0.250, 4: 0.259}

@@ -26,8 +26,8 @@ import yaml  # noqa: E402
 from .convergence import MIN_TOLERANCE, plateau_reached  # noqa: E402
 from .files import write_json  # noqa: E402
 from .scalars import read_curves  # noqa: E402
-from .statistics import (LEVEL, mean_interval, paired_comparison,  # noqa: E402
-                         paired_differences, summarize)
+from .statistics import (LEVEL, mean_interval, paired_comparison, paired_differences,  # noqa: E402
+                         summarize)
 
 METHOD_ORDER = ('scratch', 'detreg', 'sce', 'proseco')
 METHOD_NAMES = {'scratch': 'Random init (supervised only)', 'detreg': 'DETReg-style',
