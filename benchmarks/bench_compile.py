@@ -10,14 +10,12 @@ backward, foreach clip and optimizer step on 6 fixed batches of the train split.
 """
 import argparse
 import statistics
-import tempfile
 import time
 
 import torch
-from mmengine.config import Config
-from mmengine.runner import Runner
 
-FINETUNE = 'configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
+from benchmarks.finetune_step import model_and_batches, train_step
+
 COMPILED = ('backbone', 'neck', 'encoder', 'decoder')
 
 
@@ -25,24 +23,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--steps', type=int, default=8)
     args = parser.parse_args()
-    cfg = Config.fromfile(FINETUNE)
-    cfg.train_dataloader.dataset.ann_file = 'data/shapes/annotations/train.json'
-    cfg.work_dir = tempfile.mkdtemp(prefix='bench_compile_')
-    cfg.log_level = 'WARNING'
-    runner = Runner.from_cfg(cfg)
-    model = runner.model.train()
-    loader = iter(runner.build_dataloader(cfg.train_dataloader))
-    batches = [model.data_preprocessor(next(loader), True) for _ in range(6)]
-    params = [p for p in model.parameters() if p.requires_grad]
+    model, batches, params = model_and_batches()
     optimizer = torch.optim.AdamW(params, lr=1e-7, weight_decay=1e-4, fused=True)
+    clip = dict(max_norm=0.1, foreach=True)
 
     def step(batch):
-        losses = model(**batch, mode='loss')
-        sum(sum(v) if isinstance(v, list) else v
-            for k, v in losses.items() if 'loss' in k).backward()
-        torch.nn.utils.clip_grad_norm_(params, max_norm=0.1, foreach=True)
-        optimizer.step()
-        optimizer.zero_grad()
+        train_step(model, batch, params, optimizer, clip)
 
     def median_step():
         times = []

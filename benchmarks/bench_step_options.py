@@ -19,17 +19,13 @@ that the model barely changes across the rounds.
 import argparse
 import itertools
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 
 import torch
-from mmengine.config import Config
-from mmengine.runner import Runner
 
+from benchmarks.finetune_step import model_and_batches, train_step
 from mmproseco.engine.hooks import MemoryFormatHook
-
-FINETUNE = 'configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
 
 
 def main():
@@ -37,15 +33,7 @@ def main():
     parser.add_argument('--rounds', type=int, default=4)
     parser.add_argument('--steps', type=int, default=5)
     args = parser.parse_args()
-    cfg = Config.fromfile(FINETUNE)
-    cfg.train_dataloader.dataset.ann_file = 'data/shapes/annotations/train.json'
-    cfg.work_dir = tempfile.mkdtemp(prefix='bench_options_')
-    cfg.log_level = 'WARNING'
-    runner = Runner.from_cfg(cfg)
-    model = runner.model.train()
-    loader = iter(runner.build_dataloader(cfg.train_dataloader))
-    batches = [model.data_preprocessor(next(loader), True) for _ in range(6)]
-    params = [p for p in model.parameters() if p.requires_grad]
+    model, batches, params = model_and_batches()
     optimizers = {fused: torch.optim.AdamW(params, lr=1e-7, weight_decay=1e-4, fused=fused)
                   for fused in (False, True)}
     dropouts = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
@@ -66,12 +54,7 @@ def main():
             optimizer, clip = configure(*combination)
             for i in range(args.steps):
                 start = time.perf_counter()
-                losses = model(**batches[i % len(batches)], mode='loss')
-                sum(sum(v) if isinstance(v, list) else v
-                    for k, v in losses.items() if 'loss' in k).backward()
-                torch.nn.utils.clip_grad_norm_(params, **clip)
-                optimizer.step()
-                optimizer.zero_grad()
+                train_step(model, batches[i % len(batches)], params, optimizer, clip)
                 if i:
                     times[combination].append(time.perf_counter() - start)
     base = statistics.median(times[(False, False, False)])
