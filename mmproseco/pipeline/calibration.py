@@ -312,7 +312,8 @@ def main(argv=None, params_file='params.yaml'):
     kinds = study_kinds(params)
     args = parse_args(argv, kinds, params)
     backbone = None if args.backbone == 'none' else args.backbone
-    if backbone is not None and not osp.isfile(backbone):
+    needs_backbone = any(kinds[name].on_backbone for name in args.kind)
+    if needs_backbone and backbone is not None and not osp.isfile(backbone):
         raise FileNotFoundError(f'--backbone {backbone} does not exist: run `dvc repro '
                                 "backbone@<seed>` first, or give --backbone none for a random one")
     for name in args.kind:
