@@ -12,6 +12,8 @@ JSON file (the ranked stage's metrics, or the dict mmengine's test writes to
 the metrics is used) or a work dir (its newest test result). The seed of a source is the
 ``seed<S>`` of its name, as dvc.yaml names them (``<method>_seed<S>.json``): the methods are
 paired by it. The first ``--run`` is the ranked loss, compared with every other method.
+With ``--params``, only the seeds of its ``study.ranked_seeds`` are kept: the files of a
+seed since dropped stay in ``results/`` and are left out.
 
 :func:`build_report` gives the dict that ``--json`` writes (values unrounded, in [0, 1]);
 :func:`render_markdown` turns that dict, and nothing else, into ``--out``.
@@ -25,6 +27,7 @@ import re
 from typing import Dict, List, Sequence
 
 from .files import write_json
+from .params import load_params
 from .scalars import read_scalars
 from .statistics import LEVEL, mean_interval, paired_comparison, summarize, verdict
 
@@ -82,6 +85,8 @@ def parse_args(argv=None):
                         metavar=('METHOD', 'PATH'), help='a method name and one metrics '
                         'JSON or work dir per seed, each named ..._seed<S>; repeat for each '
                         'method, the ranked loss first')
+    parser.add_argument('--params', help="keep only the seeds of this params.yaml's "
+                        'study.ranked_seeds (default: every source given)')
     parser.add_argument('--out', help='write the markdown here')
     parser.add_argument('--json', help='write the report (what the markdown is made of) here')
     return parser.parse_args(argv)
@@ -345,13 +350,19 @@ def render_markdown(report: dict) -> str:
 
 def main(argv: Sequence[str] = None):
     args = parse_args(argv)
+    seeds = None if args.params is None else set(load_params(args.params)['study'][
+        'ranked_seeds'])
     runs = {}
     for method, *paths in args.run:
         if not paths:
             raise ValueError(f'--run {method} needs at least one metrics path')
         if method in runs:
             raise ValueError(f'--run {method} is given twice')
-        runs[method] = load_method(paths)
+        runs[method] = {seed: metrics for seed, metrics in load_method(paths).items()
+                        if seeds is None or seed in seeds}
+        if not runs[method]:
+            raise ValueError(f'--run {method}: none of its sources is of the seeds '
+                             f'{sorted(seeds)} of {args.params}')
     report = build_report(runs)
     markdown = render_markdown(report)
     print(markdown)
