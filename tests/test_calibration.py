@@ -11,7 +11,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from mmproseco.pipeline.calibration import (LOSS, METRIC, calibrate, flattened, main,
+from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, calibrate, flattened, main,
                                             moving_average, pick_length, study_kinds)
 from mmproseco.pipeline.params import load_params
 
@@ -101,10 +101,19 @@ def test_the_kinds_are_the_trainings_of_the_study():
     params = load_params(osp.join(REPO, 'params.yaml'))
     kinds = study_kinds(params)
     assert set(kinds) == {'backbone', 'finetune10', 'ceiling',
-                          *(f'pretrain-{m}' for m in params['pretrain'])}
+                          *(f'pretrain-{m}' for m in params['pretrain']),
+                          *(f'ranked-{m}' for m in params['ranked']['methods'])}
     assert kinds['backbone'].config == params['backbone']['config']
     assert kinds['finetune10'].config == kinds['ceiling'].config == params['finetune_config']
     assert (kinds['finetune10'].percent, kinds['ceiling'].percent) == (10, 100)
+    assert {k.signal for k in kinds.values() if k.percent is not None} == {METRIC}
+    with open(osp.join(REPO, 'dvc.yaml')) as f:  # the config the ranked stage trains
+        assert 'configs/ranked_contrastive/${item.method}_r18_1xb16-cpu_shapes.py' in f.read()
+    for method in params['ranked']['methods']:
+        kind = kinds[f'ranked-{method}']
+        assert (kind.signal, kind.on_backbone) == (ACCURACY, False)
+        assert kind.config == f'configs/ranked_contrastive/{method}_r18_1xb16-cpu_shapes.py'
+        assert osp.isfile(osp.join(REPO, kind.config))
     for kind in kinds.values():  # each fine-tuning run is validated often enough to see it
         assert kind.val_interval is None or kind.iters // kind.val_interval >= 8
 
@@ -150,6 +159,37 @@ def test_finetune10_calibrates_end_to_end(tiny_shapes, monkeypatch):
     assert 0 < result['seconds_per_iter'] < result['train_seconds']
     assert 0 < result['seconds_per_val_iter'] < result['train_seconds']
     image = matplotlib.image.imread('out/finetune10.png')
+    assert image.ndim == 3 and image.shape[0] > 100
+
+
+def test_a_ranked_kind_calibrates_end_to_end(tiny_shapes, monkeypatch):
+    monkeypatch.chdir(tiny_shapes)
+    kind = study_kinds(load_params(osp.join(REPO, 'params.yaml')))['ranked-supcon']
+    kind = dataclasses.replace(kind, config=osp.join(REPO, kind.config))
+    result = calibrate(kind, 'out', 'work', iters=20, val_interval=10, window=2, seed=3)
+    with open('out/ranked-supcon.json') as f:
+        assert json.load(f) == json.loads(json.dumps(result))
+    # one point per validation, with the val crop accuracy the stage's curves file holds
+    with open('work/ranked-supcon/curves.json') as f:
+        logged = [p[ACCURACY] for p in json.load(f) if ACCURACY in p]
+    points = result['points']
+    assert [p['iter'] for p in points] == [10, 20] and result['signal'] == ACCURACY
+    assert [p['value'] for p in points] == logged
+    assert [p['smoothed'] for p in points] == pytest.approx([logged[0], sum(logged) / 2])
+    best = max(p['smoothed'] for p in points)
+    assert result['plateau'] == pytest.approx(best) and result['start'] == 0
+    assert result['length'] == (None if best == 0 else next(
+        p['iter'] for p in points if p['smoothed'] >= 0.9 * best))
+    assert 'val crop accuracies' in result['rule']['text']
+    assert result['val_interval'] == 10 and result['plateau_rule_met'] is False  # 2 < 3 vals
+    # the final weights tested like the ranked stage's: accuracy and every OOD score
+    with open('work/ranked-supcon/metrics.json') as f:
+        assert json.load(f)['proto/accuracy'] == result['test']['proto/accuracy']
+    assert {'ood/auroc_max_softmax', 'ood/auroc_max_cosine',
+            'ood/auroc_gaussian'} <= set(result['test'])
+    assert 0 < result['seconds_per_iter'] < result['train_seconds']
+    assert 0 < result['seconds_per_val_iter'] < result['train_seconds']
+    image = matplotlib.image.imread('out/ranked-supcon.png')
     assert image.ndim == 3 and image.shape[0] > 100
 
 

@@ -104,7 +104,7 @@ def stage_list(repo_root, tmp_path, profile):
     return kinds, stages
 
 
-def expected_study_stages(study, methods=('proseco', 'sce', 'detreg')):
+def expected_study_stages(study, ranked_methods, methods=('proseco', 'sce', 'detreg')):
     seeds, fractions, deltas = study['seeds'], study['fractions'], study['deltas']
     return dict(
         split={f'split@{f}-{s}' for f in fractions for s in seeds},
@@ -115,7 +115,8 @@ def expected_study_stages(study, methods=('proseco', 'sce', 'detreg')):
                   for s in seeds},
         ceiling={f'ceiling@{s}' for s in study['ceiling_seeds']},
         delta_pretrain={f'delta_pretrain@{d}-{s}' for d in deltas for s in seeds},
-        delta_finetune={f'delta_finetune@{d}-{s}' for d in deltas for s in seeds})
+        delta_finetune={f'delta_finetune@{d}-{s}' for d in deltas for s in seeds},
+        ranked={f'ranked@{m}-{s}' for m in ranked_methods for s in study['ranked_seeds']})
 
 
 def seed_of_path(path):
@@ -125,20 +126,20 @@ def seed_of_path(path):
 
 @pytest.mark.parametrize('profile,counts', [
     ('full', dict(split=15, backbone=5, random_init=5, pretrain=15, finetune=60, ceiling=3,
-                  delta_pretrain=20, delta_finetune=20)),
+                  delta_pretrain=20, delta_finetune=20, ranked=20)),
     ('default', dict(split=3, backbone=3, random_init=3, pretrain=9, finetune=12, ceiling=1,
-                     delta_pretrain=0, delta_finetune=0)),
+                     delta_pretrain=0, delta_finetune=0, ranked=12)),
 ])
 def test_stage_list_of_a_profile(repo_root, tmp_path, profile, counts):
     kinds, stages = stage_list(repo_root, tmp_path, profile)
-    study = yaml.safe_load(open(os.path.join(repo_root, 'params.yaml')))['profiles'][profile][
-        'study']
-    expected = expected_study_stages(study)
+    params = yaml.safe_load(open(os.path.join(repo_root, 'params.yaml')))
+    study = params['profiles'][profile]['study']
+    expected = expected_study_stages(study, params['ranked']['methods'])
     assert {kind: len(names) for kind, names in expected.items()} == counts
     for kind, names in expected.items():
         assert set(kinds.get(kind, [])) == names, kind  # an empty list: no stage, no error
     others = collections.Counter({k: len(v) for k, v in kinds.items() if k not in expected})
-    assert others == dict(baseline=2, proposals=1, ranked=8, ranked_report=1, fog=1,
+    assert others == dict(baseline=2, proposals=1, ranked_report=1, fog=1,
                           i2i_oracle=1, i2i_adapter=3, i2i_eval=1, report=1)
     # One chain per seed: every seeded file a stage reads or writes is of the stage's seed,
     # and the methods of a seed fine-tune from its pretrainings and split.

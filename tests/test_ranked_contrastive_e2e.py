@@ -90,7 +90,7 @@ def _run(*args, cwd):
 
 @pytest.mark.e2e
 def test_train_test_and_report(tmp_path):
-    root, work = tmp_path / 'data', tmp_path / 'work'
+    root, work = tmp_path / 'data', tmp_path / 'ours_seed0'  # the report reads the seed
     os.makedirs(root / 'images')
     rng = np.random.default_rng(0)
     _write_coco(str(root), 'train', 8, rng)
@@ -110,6 +110,10 @@ def test_train_test_and_report(tmp_path):
     assert list(work.glob('*/vis_data/vis_image/tsne_embeddings_*.png'))
     out = _run(osp.join(REPO, 'tools', 'ranked_report.py'), '--run', 'Ours', str(work),
                '--json', str(tmp_path / 'report.json'), cwd=tmp_path)
-    assert '| Ours | 1 |' in out
+    assert '| Ours | 0 |' in out
     report = json.loads((tmp_path / 'report.json').read_text())
-    assert report['Ours']['proto/accuracy']['mean'] == pytest.approx(metrics['proto/accuracy'])
+    ours = report['methods']['Ours']
+    assert ours['accuracy']['mean'] == pytest.approx(metrics['proto/accuracy'])
+    assert ours['auroc']['max_softmax']['all']['mean'] == pytest.approx(
+        metrics['ood/auroc_max_softmax'])
+    assert ours['auroc']['gaussian']['yellow']['values'] == [metrics['ood/auroc_gaussian/yellow']]

@@ -6,7 +6,7 @@ from scipy.stats import multivariate_normal
 
 from mmproseco.evaluation.metrics import OODAUROC, PrototypeAccuracy
 from mmproseco.evaluation.metrics.ood_auroc import (gaussian_score, max_cosine_score,
-                                                    max_softmax_score)
+                                                    max_softmax_score, top2_cosine_gap)
 from mmproseco.evaluation.metrics.prototype_accuracy import class_prototypes
 
 CLASSES = ('a', 'b', 'c', 'd')
@@ -150,6 +150,23 @@ def test_merged_siblings_put_max_softmax_below_half_not_max_cosine():
     result = _evaluate(OODAUROC(withheld_classes=['d'], scores=['max_softmax', 'max_cosine']),
                        prototype, query)
     assert result['auroc_max_softmax'] < 0.5 < result['auroc_max_cosine']
+    # the diagnostic the report cites: inliers' two nearest prototypes are nearly tied
+    assert result['top2_gap_inlier'] < 0.1 < result['top2_gap_withheld']
+
+
+def test_top2_gap_by_loops(crop_sets):
+    prototype, query = crop_sets
+    prototypes, present = class_prototypes(prototype['embeddings'], prototype['labels'], 4)
+    gaps = []
+    for emb in query['embeddings']:
+        cosines = sorted((float(emb @ p) / np.linalg.norm(emb) for p in prototypes[:3]),
+                         reverse=True)
+        gaps.append(cosines[0] - cosines[1])
+    assert top2_cosine_gap(query['embeddings'], prototypes, present) == pytest.approx(gaps)
+    result = _evaluate(OODAUROC(withheld_classes=['d']), prototype, query)
+    inlier = query['labels'] != 3
+    assert result['top2_gap_inlier'] == pytest.approx(np.mean(np.array(gaps)[inlier]))
+    assert result['top2_gap_withheld'] == pytest.approx(np.mean(np.array(gaps)[~inlier]))
 
 
 def test_ood_metric_errors(crop_sets):

@@ -9,17 +9,21 @@ the study's stages run (:mod:`.stages`):
 - ``backbone``: the ImageSCE backbone (params.yaml ``backbone.config``);
 - ``pretrain-<method>``: each pretraining of params.yaml ``pretrain``, on ``--backbone``;
 - ``finetune10``: fine-tuning on a 10 % split (:mod:`.splits`) of ``--ann-file``;
-- ``ceiling``: the same fine-tuning on all of ``--ann-file``.
+- ``ceiling``: the same fine-tuning on all of ``--ann-file``;
+- ``ranked-<method>``: each crop-embedding config of params.yaml ``ranked.methods``.
 
 A fine-tuning kind starts from the seeded random initialization on ``--backbone`` (the
 study's ``scratch`` method) and is validated every ``--val-interval`` iterations; its curve
-is the val bbox mAP. A pretraining has no labels: its curve is the total loss at each
-logging point (already mmengine's mean over its window of iterations).
+is the val bbox mAP. A ranked kind trains its config as the ``ranked`` stage does (its cosine
+schedule then spans the long run), validated every ``--val-interval``; its curve is the val
+crop accuracy. A pretraining has no labels: its curve is the total loss at each logging
+point (already mmengine's mean over its window of iterations).
 
 **The rule.** The curve is smoothed by a trailing mean over ``--window`` points. It goes
-from a start to a plateau: for val mAP from 0 to the best smoothed value; for a loss, whose
-floor is unknown, from its first smoothed value to its last. The schedule length is the
-first iteration whose smoothed value has covered ``--fraction`` (90 %) of that way.
+from a start to a plateau: for val mAP or crop accuracy from 0 to the best smoothed value;
+for a loss, whose floor is unknown, from its first smoothed value to its last. The schedule
+length is the first iteration whose smoothed value has covered ``--fraction`` (90 %) of that
+way.
 
 For each kind, ``<out>/<kind>.json`` holds the points, the plateau, the length, the rule
 and the seconds per iteration the run measured; ``<out>/<kind>.png`` draws them. What the
@@ -52,15 +56,23 @@ FLAT_SHARE = 0.75
 #: The val metric of the fine-tuning kinds, and the logged loss of the pretraining kinds.
 METRIC = 'coco/bbox_mAP'
 LOSS = 'loss'
+#: The val metric of the ranked kinds: PrototypeAccuracy's nearest-prototype accuracy.
+ACCURACY = 'proto/accuracy'
 #: The trailing window, in points: as many validations as the study's plateau rule
 #: averages; for a loss, logging points (each already a mean over mmengine's window).
-WINDOWS = {METRIC: LAST_VALIDATIONS, LOSS: 5}
+WINDOWS = {METRIC: LAST_VALIDATIONS, ACCURACY: LAST_VALIDATIONS, LOSS: 5}
 #: Where the study's ``backbone@<seed>`` stage writes the backbone (dvc.yaml).
 BACKBONE = 'work/backbone/seed{seed}/backbone.pth'
 TRAIN_ANN = 'data/shapes/annotations/train.json'
+#: The config of a ranked method, as dvc.yaml's ``ranked`` stage names it.
+RANKED_CONFIG = 'configs/ranked_contrastive/{method}_r18_1xb16-cpu_shapes.py'
+#: The y axis of each signal's plot.
+AXIS_LABELS = {METRIC: 'val bbox mAP', ACCURACY: 'val crop accuracy', LOSS: 'training loss'}
 RULES = {
     METRIC: 'the first validation whose trailing mean of {window} val bbox mAP is at least '
             '{fraction:.0%} of the best such mean',
+    ACCURACY: 'the first validation whose trailing mean of {window} val crop accuracies is at '
+              'least {fraction:.0%} of the best such mean',
     LOSS: 'the first logging point whose trailing mean of {window} logged losses has made '
           '{fraction:.0%} of the decrease from the first such mean to the last',
 }
@@ -70,36 +82,38 @@ RULES = {
 class Kind:
     """One kind of training of the study, with the long run that calibrates it.
 
-    ``percent``: the labeled percentage a fine-tuning kind trains on (None: a pretraining);
-    ``on_backbone``: whether it starts from the ImageSCE backbone; ``iters`` and
-    ``val_interval``: the defaults of its calibration run.
+    ``signal``: its curve, the logged LOSS (a pretraining), the val bbox mAP (METRIC, a
+    fine-tuning) or the val crop accuracy (ACCURACY, a ranked run); ``percent``: the labeled
+    percentage a fine-tuning kind trains on; ``on_backbone``: whether it starts from the
+    ImageSCE backbone; ``iters`` and ``val_interval``: the defaults of its calibration run.
     """
     name: str
     config: str
     on_backbone: bool
     iters: int
+    signal: str = LOSS
     percent: float = None
     val_interval: int = None
-
-    @property
-    def signal(self):
-        return LOSS if self.percent is None else METRIC
 
 
 def study_kinds(params):
     """{name: :class:`Kind`} of the study of ``params`` (params.yaml). The run lengths are
     sized from the curves measured so far (docs/pipeline.md): fine-tuning at 10 % was still
-    rising at 1,000 iterations, the supervised detector on 100 % at 1,600."""
+    rising at 1,000 iterations, the supervised detector on 100 % at 1,600; the ranked runs
+    from their unit costs (docs/ranked_contrastive.md)."""
     use_backbone = params['backbone']['use']
     finetune = params['finetune_config']
     return {kind.name: kind for kind in (
         Kind('backbone', params['backbone']['config'], on_backbone=False, iters=2400),
         *(Kind(f'pretrain-{method}', config, on_backbone=use_backbone, iters=2000)
           for method, config in params['pretrain'].items()),
-        Kind('finetune10', finetune, on_backbone=use_backbone, iters=2400, percent=10,
-             val_interval=150),
-        Kind('ceiling', finetune, on_backbone=use_backbone, iters=4000, percent=100,
-             val_interval=250))}
+        Kind('finetune10', finetune, on_backbone=use_backbone, iters=2400, signal=METRIC,
+             percent=10, val_interval=150),
+        Kind('ceiling', finetune, on_backbone=use_backbone, iters=4000, signal=METRIC,
+             percent=100, val_interval=250),
+        *(Kind(f'ranked-{method}', RANKED_CONFIG.format(method=method), on_backbone=False,
+               iters=1200, signal=ACCURACY, val_interval=100)
+          for method in params['ranked']['methods']))}
 
 
 # ------------------------------------------------------------------------- the rule
@@ -119,8 +133,8 @@ def pick_length(iters, values, signal, window, fraction=FRACTION):
 
     Args:
         iters (Sequence[int]): the iteration of each point, increasing.
-        values (Sequence[float]): the val metric (``signal`` = METRIC, higher is better)
-            or the loss (LOSS, lower is better) at each point.
+        values (Sequence[float]): the val metric (``signal`` = METRIC or ACCURACY, higher
+            is better) or the loss (LOSS, lower is better) at each point.
 
     Returns:
         dict: ``smoothed`` (the trailing means), ``start``, ``plateau``, ``target`` (the
@@ -192,16 +206,37 @@ def run_finetuning(kind, work_dir, iters, val_interval, seed, backbone, ann_file
     return points, dict(best_val_iter=result['best_val_iter'], test=test, split=split)
 
 
-def measured_seconds(work_dir):
+def run_ranked(kind, work_dir, iters, val_interval, seed):
+    """Train a ranked kind as the ``ranked`` stage does (:func:`.stages.train`, full val and
+    test sets), validated every ``val_interval``, and test its final weights; the
+    (iteration, val crop accuracy) points and the test metrics."""
+    if iters % val_interval:
+        raise ValueError(f'--iters {iters} is not a multiple of --val-interval {val_interval}')
+    files = stage_files(work_dir)
+    stages.train(kind.config, osp.join(work_dir, 'final.pth'), iters, {}, files['curves'],
+                 files['timings'], {'randomness.seed': seed,
+                                    'train_cfg.val_interval': val_interval},
+                 full_eval=True, test_metrics_file=files['metrics'])
+    points = [(p['iter'], p[ACCURACY]) for p in read_curves(files['curves']) if ACCURACY in p]
+    if len(points) != iters // val_interval:
+        raise RuntimeError(f'expected {iters // val_interval} validations in '
+                           f'{files["curves"]}, found {len(points)}')
+    with open(files['metrics']) as f:
+        test = {k: v for k, v in json.load(f).items() if k.startswith(('proto/', 'ood/'))}
+    return points, dict(test=test)
+
+
+def measured_seconds(work_dir, val_key=None):
     """The seconds the run measured: the median time of a training iteration and of a
     validation iteration (IterTimerHook's, as mmengine logged them: a training record
-    holds the mean over the log window; a validation record, over that validation), and
+    holds the mean over the log window; a validation record, the one with the val metric
+    ``val_key`` (None: the run validated nothing), over that validation), and
     the wall time of the whole training (the stage's timings: building the runner,
     validations and checkpoints included)."""
     # stages.mmengine_dir: mmengine's work dir is the 'mmengine' folder of the stage's.
     records = read_scalars(osp.join(work_dir, 'mmengine'))
     train = [r['time'] for r in records if 'iter' in r and 'time' in r]
-    val = [r['time'] for r in records if METRIC in r and 'time' in r]
+    val = [r['time'] for r in records if val_key is not None and val_key in r and 'time' in r]
     with open(stage_files(work_dir)['timings']) as f:
         train_seconds = json.load(f)['train_seconds']
     return dict(seconds_per_iter=statistics.median(train) if train else None,
@@ -225,16 +260,20 @@ def calibrate(kind, out, work_dir, iters=None, val_interval=None, window=None,
                                         freeze and backbone is not None)
     else:
         val_interval = val_interval or kind.val_interval
-        points, facts = run_finetuning(kind, run_dir, iters, val_interval, seed, backbone,
-                                       ann_file)
+        if kind.signal == ACCURACY:
+            points, facts = run_ranked(kind, run_dir, iters, val_interval, seed)
+        else:
+            points, facts = run_finetuning(kind, run_dir, iters, val_interval, seed, backbone,
+                                           ann_file)
         facts.update(val_interval=val_interval,
                      plateau_rule_met=plateau_reached([v for _, v in points]))
+    val_key = None if kind.signal == LOSS else kind.signal
     its, values = zip(*points)
     pick = pick_length(its, values, kind.signal, window, fraction)
     smoothed = pick.pop('smoothed')
     result = dict(
         kind=kind.name, config=kind.config, signal=kind.signal, iters=iters, seed=seed,
-        backbone=backbone, **facts, **measured_seconds(run_dir),
+        backbone=backbone, **facts, **measured_seconds(run_dir, val_key),
         rule=dict(text=RULES[kind.signal].format(window=window, fraction=fraction),
                   window=window, fraction=fraction, flat_share=FLAT_SHARE),
         points=[dict(iter=i, value=v, smoothed=s)
@@ -254,7 +293,7 @@ def plot_calibration(result, path):
             label='measured')
     ax.plot(its, [p['smoothed'] for p in result['points']],
             label=f"trailing mean of {rule['window']}")
-    which = 'best' if result['signal'] == METRIC else 'last'
+    which = 'last' if result['signal'] == LOSS else 'best'
     ax.axhline(result['plateau'], color='gray', linewidth=0.8,
                label=f'plateau: the {which} trailing mean')
     ax.axhline(result['target'], color='gray', linestyle=':',
@@ -265,7 +304,7 @@ def plot_calibration(result, path):
     flat = '' if result['flattened'] else ' (not flattened: run longer)'
     ax.set_title(f"{result['kind']}{flat}", fontsize=9)
     ax.set_xlabel('iteration')
-    ax.set_ylabel('val bbox mAP' if result['signal'] == METRIC else 'training loss')
+    ax.set_ylabel(AXIS_LABELS[result['signal']])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -285,7 +324,8 @@ def parse_args(argv, kinds, params):
                         f"the other: {', '.join(kinds)}")
     parser.add_argument('--iters', type=int, help="the long run's length (default: per kind)")
     parser.add_argument('--val-interval', type=int,
-                        help='validate every N iterations (fine-tuning kinds; default: per kind)')
+                        help='validate every N iterations (fine-tuning and ranked kinds; '
+                        'default: per kind)')
     parser.add_argument('--window', type=int,
                         help='points in the trailing mean (default: '
                         f'{WINDOWS[METRIC]} validations, {WINDOWS[LOSS]} logging points)')

@@ -27,7 +27,7 @@ from .convergence import MIN_TOLERANCE, plateau_reached  # noqa: E402
 from .files import write_json  # noqa: E402
 from .scalars import read_curves  # noqa: E402
 from .statistics import (LEVEL, mean_interval, paired_comparison, paired_differences,  # noqa: E402
-                         summarize)
+                         summarize, verdict)
 
 METHOD_ORDER = ('scratch', 'detreg', 'sce', 'proseco')
 METHOD_NAMES = {'scratch': 'Random init (supervised only)', 'detreg': 'DETReg-style',
@@ -224,17 +224,6 @@ def comparison_pairs(methods):
     pairs += [(OURS, m) for m in methods
               if OURS in methods and m not in (OURS, REFERENCE)]
     return pairs
-
-
-def verdict(ci_low, ci_high):
-    """The wording rule: 'beats' or 'trails' only when the interval excludes 0."""
-    if ci_low is None:
-        return 'no interval'
-    if ci_low > 0:
-        return 'beats'
-    if ci_high < 0:
-        return 'trails'
-    return 'no detectable difference'
 
 
 def compare(cells, fraction):

@@ -3,8 +3,9 @@
 Two methods run under the same seed share that seed's backbone, pretraining draw and split
 (docs/pipeline.md), so they are compared on the differences of their paired runs: the
 interval is a one-sample Student-t interval on those differences, with n - 1 degrees of
-freedom (t = 4.303 at n = 3 for 95 %). Pure functions on lists of floats; scipy gives the
-t quantile.
+freedom (t = 4.303 at n = 3 for 95 %), and :func:`verdict` words it (issue 14): one method
+"beats" or "trails" another only when the interval excludes 0. Pure functions on lists of
+floats; scipy gives the t quantile.
 """
 import math
 
@@ -91,3 +92,15 @@ def paired_comparison(values, reference, level=LEVEL):
     return dict(seeds=seeds, differences=differences, diff_mean=interval['mean'],
                 ci_low=interval['ci_low'], ci_high=interval['ci_high'], n=interval['n'],
                 t=interval['t'])
+
+
+def verdict(ci_low, ci_high):
+    """The wording rule of a paired interval: 'beats' or 'trails' only when it excludes 0,
+    else 'no detectable difference'; 'no interval' for none (one shared seed)."""
+    if ci_low is None:
+        return 'no interval'
+    if ci_low > 0:
+        return 'beats'
+    if ci_high < 0:
+        return 'trails'
+    return 'no detectable difference'

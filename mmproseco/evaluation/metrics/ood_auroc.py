@@ -35,6 +35,17 @@ def max_softmax_score(embeddings: np.ndarray, prototypes: np.ndarray, present: n
     return softmax(cosines / temperature, axis=1).max(axis=1)
 
 
+def top2_cosine_gap(embeddings: np.ndarray, prototypes: np.ndarray,
+                    present: np.ndarray) -> np.ndarray:
+    """``(n,)`` cosine to the nearest prototype minus the cosine to the second nearest.
+
+    What ``max_softmax`` responds to besides the nearest cosine: a crop between two merged
+    sibling prototypes has a small gap, hence a split softmax.
+    """
+    cosines = np.sort(prototype_cosines(embeddings, prototypes, present), axis=1)
+    return cosines[:, -1] - cosines[:, -2]
+
+
 def gaussian_score(train_features: np.ndarray, train_labels: np.ndarray,
                    features: np.ndarray, reg_covar: float = 1e-4) -> np.ndarray:
     """Official RINCE score: max over classes of a per-class full-covariance Gaussian log-density.
@@ -85,9 +96,12 @@ class OODAUROC(CropEmbeddingMetric):
     class alone (the in-distribution crops are the negatives of every one): a class near a
     trained one (orange_square next to red_square) is a harder OOD set than a distant one.
 
-    Output keys: ``ood/auroc_<score>`` (all withheld classes), ``ood/auroc_<score>/<class>``
-    and, with ``sweep_auc``, ``ood/sweep_auc_max_softmax``. Draws ``ood_roc.png`` (all
-    withheld classes).
+    Output keys: ``ood/auroc_<score>`` (all withheld classes), ``ood/auroc_<score>/<class>``,
+    with ``max_softmax`` its diagnostic ``ood/top2_gap_inlier`` and ``ood/top2_gap_withheld``
+    (the mean :func:`top2_cosine_gap` of the in-distribution and of the withheld query
+    crops: with inliers' gap the smaller, max-softmax ranks the withheld crops higher) and,
+    with ``sweep_auc``, ``ood/sweep_auc_max_softmax``. Draws ``ood_roc.png`` (all withheld
+    classes).
 
     Args:
         withheld_classes (Sequence[str]): The OOD classes; they must have no prototype crops.
@@ -152,6 +166,9 @@ class OODAUROC(CropEmbeddingMetric):
                                           self.softmax_temperature)
                 if self.sweep_auc:
                     metrics['sweep_auc_max_softmax'] = sweep_auc(score, is_inlier)
+                gap = top2_cosine_gap(query['embeddings'], prototypes, present)
+                metrics['top2_gap_inlier'] = float(gap[is_inlier].mean())
+                metrics['top2_gap_withheld'] = float(gap[~is_inlier].mean())
             elif name == 'max_cosine':
                 score = max_cosine_score(query['embeddings'], prototypes, present)
             else:
