@@ -9,12 +9,19 @@ the study's stages run (:mod:`.stages`):
 - ``backbone``: the ImageSCE backbone (params.yaml ``backbone.config``);
 - ``pretrain-<method>``: each pretraining of params.yaml ``pretrain``, on ``--backbone``;
 - ``finetune10``: fine-tuning on a 10 % split (:mod:`.splits`) of ``--ann-file``;
-- ``ceiling``: the same fine-tuning on all of ``--ann-file``.
+- ``ceiling``: the same fine-tuning on all of ``--ann-file``;
+- ``i2i-source-<scenario>``, ``i2i-oracle-<scenario>``: the source detector and the target
+  oracle of each I2I scenario of params.yaml ``i2i.scenarios``;
+- ``i2i-<adapter>-<scenario>``: each adapter of ``i2i.adapters``, in front of the scenario's
+  source detector (the ``i2i_source@<scenario>`` stage's checkpoint).
 
 A fine-tuning kind starts from the seeded random initialization on ``--backbone`` (the
 study's ``scratch`` method) and is validated every ``--val-interval`` iterations; its curve
-is the val bbox mAP. A pretraining has no labels: its curve is the total loss at each
-logging point (already mmengine's mean over its window of iterations).
+is the val bbox mAP. The I2I kinds are validated the same way; their curve is the val AP50,
+the metric of the I2I report: for an adapter, the frozen detector's on the translated target
+val images, not the adversarial losses, which need not flatten. A pretraining has no labels:
+its curve is the total loss at each logging point (already mmengine's mean over its window
+of iterations).
 
 **The rule.** The curve is smoothed by a trailing mean over ``--window`` points. It goes
 from a start to a plateau: for val mAP from 0 to the best smoothed value; for a loss, whose
@@ -29,6 +36,7 @@ import argparse
 import json
 import os.path as osp
 import statistics
+import time
 from dataclasses import dataclass
 
 import matplotlib
@@ -41,7 +49,7 @@ from . import stages  # noqa: E402
 from .convergence import LAST_VALIDATIONS, plateau_reached  # noqa: E402
 from .files import write_json  # noqa: E402
 from .params import load_params  # noqa: E402
-from .scalars import read_curves, read_scalars  # noqa: E402
+from .scalars import read_curves, read_scalars, val_history  # noqa: E402
 from .splits import split_name, write_splits  # noqa: E402
 
 #: The share of the way from start to plateau that the chosen length must have covered.
@@ -52,18 +60,30 @@ FLAT_SHARE = 0.75
 #: The val metric of the fine-tuning kinds, and the logged loss of the pretraining kinds.
 METRIC = 'coco/bbox_mAP'
 LOSS = 'loss'
+#: The val metric of the I2I kinds: AP50, what the I2I report compares.
+METRIC50 = 'coco/bbox_mAP_50'
 #: The trailing window, in points: as many validations as the study's plateau rule
 #: averages; for a loss, logging points (each already a mean over mmengine's window).
-WINDOWS = {METRIC: LAST_VALIDATIONS, LOSS: 5}
+WINDOWS = {METRIC: LAST_VALIDATIONS, METRIC50: LAST_VALIDATIONS, LOSS: 5}
 #: Where the study's ``backbone@<seed>`` stage writes the backbone (dvc.yaml).
 BACKBONE = 'work/backbone/seed{seed}/backbone.pth'
 TRAIN_ANN = 'data/shapes/annotations/train.json'
 RULES = {
     METRIC: 'the first validation whose trailing mean of {window} val bbox mAP is at least '
             '{fraction:.0%} of the best such mean',
+    METRIC50: 'the first validation whose trailing mean of {window} val AP50 is at least '
+              '{fraction:.0%} of the best such mean',
     LOSS: 'the first logging point whose trailing mean of {window} logged losses has made '
           '{fraction:.0%} of the decrease from the first such mean to the last',
 }
+LABELS = {METRIC: 'val bbox mAP', METRIC50: 'val bbox AP50', LOSS: 'training loss'}
+#: Where the ``i2i_source@<scenario>`` stage writes the source detector (dvc.yaml).
+I2I_SOURCE = 'work/i2i/{scenario}/source/final.pth'
+#: The calibration runs of the I2I kinds, (iterations, validation interval), per scenario
+#: (the generated scenario's for any other), sized from the unit costs of docs/i2i.md to
+#: 15-30 minutes each on 2 CPU cores.
+I2I_RUNS = dict(detector=(3000, 200), adapter=(1500, 100))
+I2I_SCENARIO_RUNS = {'deepforest-fog': dict(detector=(1200, 100), adapter=(600, 50))}
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,9 @@ class Kind:
 
     ``percent``: the labeled percentage a fine-tuning kind trains on (None: a pretraining);
     ``on_backbone``: whether it starts from the ImageSCE backbone; ``iters`` and
-    ``val_interval``: the defaults of its calibration run.
+    ``val_interval``: the defaults of its calibration run; ``metric``: the val metric of a
+    kind trained by its config alone (the I2I kinds), with the config ``options`` its stage
+    sets (an adapter's frozen detector).
     """
     name: str
     config: str
@@ -80,9 +102,13 @@ class Kind:
     iters: int
     percent: float = None
     val_interval: int = None
+    metric: str = None
+    options: dict = None
 
     @property
     def signal(self):
+        if self.metric is not None:
+            return self.metric
         return LOSS if self.percent is None else METRIC
 
 
@@ -99,7 +125,27 @@ def study_kinds(params):
         Kind('finetune10', finetune, on_backbone=use_backbone, iters=2400, percent=10,
              val_interval=150),
         Kind('ceiling', finetune, on_backbone=use_backbone, iters=4000, percent=100,
-             val_interval=250))}
+             val_interval=250),
+        *i2i_kinds(params))}
+
+
+def i2i_kinds(params):
+    """The kinds of the I2I study, per scenario of params.yaml ``i2i.scenarios``: the source
+    detector and the target oracle, validated on val AP50, and each adapter of
+    ``i2i.adapters``, validated on the AP50 of the frozen source detector behind it on the
+    translated target val images."""
+    for name, scenario in params['i2i']['scenarios'].items():
+        runs = I2I_SCENARIO_RUNS.get(name, I2I_RUNS)
+        for role in ('source', 'oracle'):
+            iters, interval = runs['detector']
+            yield Kind(f'i2i-{role}-{name}', scenario[role], on_backbone=False, iters=iters,
+                       val_interval=interval, metric=METRIC50)
+        for adapter in params['i2i']['adapters']:
+            iters, interval = runs['adapter']
+            yield Kind(f'i2i-{adapter}-{name}',
+                       f'configs/i2i/{adapter}_tiny_1xb4-cpu_{name}.py', on_backbone=False,
+                       iters=iters, val_interval=interval, metric=METRIC50, options={
+                           'model.detector_checkpoint': I2I_SOURCE.format(scenario=name)})
 
 
 # ------------------------------------------------------------------------- the rule
@@ -192,6 +238,29 @@ def run_finetuning(kind, work_dir, iters, val_interval, seed, backbone, ann_file
     return points, dict(best_val_iter=result['best_val_iter'], test=test, split=split)
 
 
+def run_i2i(kind, work_dir, iters, val_interval, seed):
+    """Train an I2I kind as its stage does (its config with the stage's options, constant
+    LR or a schedule that does not depend on the run length, so a prefix of the long run is
+    a shorter run), validated every ``val_interval``; the (iteration, val AP50) points."""
+    if iters % val_interval:
+        raise ValueError(f'--iters {iters} is not a multiple of --val-interval {val_interval}')
+    options = kind.options or {}
+    detector = options.get('model.detector_checkpoint')
+    if detector is not None and not osp.isfile(detector):
+        raise FileNotFoundError(f'{detector} does not exist: the adapter needs its frozen '
+                                'detector; run `dvc repro i2i_source@<scenario>` first')
+    files = stage_files(work_dir)
+    started = time.time()
+    out = osp.join(work_dir, 'final.pth')
+    _, seconds = stages.timed_train(kind.config, stages.mmengine_dir(out), {
+        'train_cfg.max_iters': iters, 'train_cfg.val_interval': val_interval,
+        'randomness.seed': seed, **stages.final_checkpoint_only(iters), **options})
+    stages.write_timings(files['timings'], started, train_seconds=seconds)
+    history = val_history(stages.write_curves(osp.join(work_dir, 'mmengine'), files['curves']),
+                          METRIC50)
+    return [(v['iter'], v['bbox_mAP']) for v in history], {}
+
+
 def measured_seconds(work_dir):
     """The seconds the run measured: the median time of a training iteration and of a
     validation iteration (IterTimerHook's, as mmengine logged them: a training record
@@ -225,8 +294,11 @@ def calibrate(kind, out, work_dir, iters=None, val_interval=None, window=None,
                                         freeze and backbone is not None)
     else:
         val_interval = val_interval or kind.val_interval
-        points, facts = run_finetuning(kind, run_dir, iters, val_interval, seed, backbone,
-                                       ann_file)
+        if kind.signal == METRIC50:
+            points, facts = run_i2i(kind, run_dir, iters, val_interval, seed)
+        else:
+            points, facts = run_finetuning(kind, run_dir, iters, val_interval, seed,
+                                           backbone, ann_file)
         facts.update(val_interval=val_interval,
                      plateau_rule_met=plateau_reached([v for _, v in points]))
     its, values = zip(*points)
@@ -254,7 +326,7 @@ def plot_calibration(result, path):
             label='measured')
     ax.plot(its, [p['smoothed'] for p in result['points']],
             label=f"trailing mean of {rule['window']}")
-    which = 'best' if result['signal'] == METRIC else 'last'
+    which = 'last' if result['signal'] == LOSS else 'best'
     ax.axhline(result['plateau'], color='gray', linewidth=0.8,
                label=f'plateau: the {which} trailing mean')
     ax.axhline(result['target'], color='gray', linestyle=':',
@@ -265,7 +337,7 @@ def plot_calibration(result, path):
     flat = '' if result['flattened'] else ' (not flattened: run longer)'
     ax.set_title(f"{result['kind']}{flat}", fontsize=9)
     ax.set_xlabel('iteration')
-    ax.set_ylabel('val bbox mAP' if result['signal'] == METRIC else 'training loss')
+    ax.set_ylabel(LABELS[result['signal']])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
