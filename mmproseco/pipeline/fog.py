@@ -9,7 +9,7 @@ Examples (the ``fog@<scenario>`` stages of dvc.yaml run it as ``python -m mmpros
 fog``)::
 
     python tools/make_fog.py --src data/deepforest --out work/fog/deepforest --beta 0.02 --seed 0
-    python tools/make_fog.py --src data/shapes --out work/fog/shapes --beta 0.02 --depth ramp \
+    python tools/make_fog.py --src data/shapes --out work/fog/shapes --beta 0.01 --depth ramp \
         --depth-range 20 120 --seed 0
 """
 import argparse

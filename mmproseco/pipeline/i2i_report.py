@@ -179,8 +179,7 @@ def render_markdown(report: dict) -> str:
     paired comparison, from :func:`build_i2i_report`'s dict alone (as ``report.json`` holds
     it: its keys sorted, so the rows are put in :data:`ROWS` order here)."""
     n = len(report['seeds'])
-    lines = ['# I2I adapters in front of a frozen source detector', '',
-             f"AP50 in %, unrounded from COCOeval; adapter rows: mean over seeds "
+    lines = [f"I2I adapters in front of a frozen source detector. AP50 in %, unrounded from COCOeval; adapter rows: mean over seeds "
              f"{report['seeds']} with the {report['level']:.0%} Student-t interval in brackets "
              f'(n = {n}). Source, Target oracle and Clear ceiling are one run each. Gap closed: '
              '(row − Source) / (reference − Source).', '']
@@ -188,7 +187,7 @@ def render_markdown(report: dict) -> str:
         rows = scenario['rows']
         classes = sorted(rows['Source']['per_class'])
         keeps = scenario['source_keeps']
-        lines += [f'## {name}', '',
+        lines += [f'### {name}', '',
                   f"Source keeps {'—' if keeps is None else ratio(keeps)} of the Clear "
                   "ceiling's mAP50.", '',
                   '| row | mAP50 | gap closed (oracle) | gap closed (ceiling) |',

@@ -1,7 +1,7 @@
 # Clear → foggy shapes, the generated I2I scenario. The detector's (source) domain is the clear
 # images of data/shapes; the target domain is the same set fogged with a depth ramp in a random
 # direction per image (the `fog@shapes-fog` stage of dvc.yaml, docs/i2i.md "Data"):
-#   python tools/make_fog.py --src data/shapes --out work/fog/shapes --beta 0.02 --depth ramp \
+#   python tools/make_fog.py --src data/shapes --out work/fog/shapes --beta 0.01 --depth ramp \
 #       --depth-range 20 120 --seed 0
 # The translator trains on unpaired crops: clear train images (source, seen by the
 # discriminator) and foggy *unlabeled* images (target, seen by the generator; the train
