@@ -179,10 +179,11 @@ def render_markdown(report: dict) -> str:
     paired comparison, from :func:`build_i2i_report`'s dict alone (as ``report.json`` holds
     it: its keys sorted, so the rows are put in :data:`ROWS` order here)."""
     n = len(report['seeds'])
-    lines = [f"I2I adapters in front of a frozen source detector. AP50 in %, unrounded from COCOeval; adapter rows: mean over seeds "
-             f"{report['seeds']} with the {report['level']:.0%} Student-t interval in brackets "
-             f'(n = {n}). Source, Target oracle and Clear ceiling are one run each. Gap closed: '
-             '(row − Source) / (reference − Source).', '']
+    lines = ['I2I adapters in front of a frozen source detector. AP50 in %, unrounded from '
+             f"COCOeval; adapter rows: mean over seeds {report['seeds']} with the "
+             f"{report['level']:.0%} Student-t interval in brackets (n = {n}). Source, "
+             'Target oracle and Clear ceiling are one run each. Gap closed: (row − Source) / '
+             '(reference − Source).', '']
     for name, scenario in report['scenarios'].items():
         rows = scenario['rows']
         classes = sorted(rows['Source']['per_class'])
