@@ -11,8 +11,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, calibrate, flattened, main,
-                                            moving_average, pick_length, study_kinds)
+from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, METRIC50, calibrate,
+                                            flattened, main, moving_average, pick_length,
+                                            study_kinds)
 from mmproseco.pipeline.params import load_params
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -100,9 +101,23 @@ def test_a_curve_that_never_improved_has_no_length(signal, values):
 def test_the_kinds_are_the_trainings_of_the_study():
     params = load_params(osp.join(REPO, 'params.yaml'))
     kinds = study_kinds(params)
+    scenarios = params['i2i']['scenarios']
     assert set(kinds) == {'backbone', 'finetune10', 'ceiling',
                           *(f'pretrain-{m}' for m in params['pretrain']),
-                          *(f'ranked-{m}' for m in params['ranked']['methods'])}
+                          *(f'ranked-{m}' for m in params['ranked']['methods']),
+                          *(f'i2i-{role}-{s}' for role in ('source', 'oracle') for s in scenarios),
+                          *(f'i2i-{a}-{s}' for a in params['i2i']['adapters'] for s in scenarios)}
+    for name, scenario in scenarios.items():
+        for role in ('source', 'oracle'):
+            kind = kinds[f'i2i-{role}-{name}']
+            assert kind.config == scenario[role] and kind.signal == METRIC50
+        for adapter in params['i2i']['adapters']:
+            # the adapter's config of its i2i_adapter stage, in front of the stage's detector
+            kind = kinds[f'i2i-{adapter}-{name}']
+            assert kind.config == f'configs/i2i/{adapter}_tiny_1xb4-cpu_{name}.py'
+            assert osp.isfile(osp.join(REPO, kind.config)) and kind.signal == METRIC50
+            assert kind.options == {
+                'model.detector_checkpoint': f'work/i2i/{name}/source/final.pth'}
     assert kinds['backbone'].config == params['backbone']['config']
     assert kinds['finetune10'].config == kinds['ceiling'].config == params['finetune_config']
     assert (kinds['finetune10'].percent, kinds['ceiling'].percent) == (10, 100)
@@ -191,6 +206,28 @@ def test_a_ranked_kind_calibrates_end_to_end(tiny_shapes, monkeypatch):
     assert 0 < result['seconds_per_val_iter'] < result['train_seconds']
     image = matplotlib.image.imread('out/ranked-supcon.png')
     assert image.ndim == 3 and image.shape[0] > 100
+
+
+def test_an_i2i_detector_calibrates_on_val_ap50(tiny_shapes, monkeypatch):
+    monkeypatch.chdir(tiny_shapes)
+    kind = study_kinds(load_params(osp.join(REPO, 'params.yaml')))['i2i-source-shapes-fog']
+    kind = dataclasses.replace(kind, config=osp.join(REPO, kind.config))
+    result = calibrate(kind, 'out', 'work', iters=4, val_interval=2, window=2, seed=1)
+    with open('work/i2i-source-shapes-fog/curves.json') as f:
+        logged = [(p['iter'], p[METRIC50]) for p in json.load(f) if METRIC50 in p]
+    assert [(p['iter'], p['value']) for p in result['points']] == logged
+    assert [i for i, _ in logged] == [2, 4]
+    assert result['signal'] == METRIC50 and 'val AP50' in result['rule']['text']
+    assert 0 < result['seconds_per_iter'] < result['train_seconds']
+
+
+def test_an_adapter_without_its_detector_is_named_before_anything_trains(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kind = study_kinds(load_params(osp.join(REPO, 'params.yaml')))['i2i-cut-shapes-fog']
+    with pytest.raises(FileNotFoundError, match=r'dvc repro i2i_source@'):
+        calibrate(kind, 'out', 'work', iters=4, val_interval=2)
+    assert not (tmp_path / 'work').exists()
 
 
 def test_a_missing_backbone_is_named_before_anything_trains(tmp_path):

@@ -101,7 +101,7 @@ def test_smoke_profile_runs_the_whole_graph(clone):
         assert isinstance(run['converged'], bool)
     for png in ('map_vs_fraction.png', 'training_curves.png', 'pretraining_dynamics.png'):
         assert (clone / 'results' / png).stat().st_size > 1000
-    assert osp.isfile(clone / 'results' / 'metrics' / 'i2i' / 'deepforest-fog.json')
+    assert osp.isfile(clone / 'results' / 'i2i' / 'report.json')
     # Every checkpoint the graph keeps loads with torch's safe loader: the backbone and the
     # exported pretrainings, the fine-tuned detectors, the ceiling, the baselines and the
     # I2I adapters.

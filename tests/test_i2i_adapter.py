@@ -3,6 +3,7 @@ import copy
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -240,6 +241,25 @@ def test_identity_translator_reproduces_the_source_row_exactly(detector_checkpoi
         ours = model.test_step(copy.deepcopy(data))[0].pred_instances
         for key in ('bboxes', 'scores', 'labels'):
             assert torch.equal(ours[key], expected[key]), key
+
+
+def test_translation_grid_rows_show_each_image_inside_its_img_shape(detector_checkpoint):
+    """The grid's panels are the image as loaded (40 x 36 here, which the detector pads to
+    64 x 64): no padding band in the input, the translation or the n + 1 attention maps, and
+    the translation is the one the detector sees."""
+    from mmproseco.pipeline.i2i_figures import translation_rows
+    model = adapted_detector(detector_checkpoint)
+    batch = detection_batch(40, 36, seed=4)
+    item = dict(inputs=batch['inputs'][0], data_samples=batch['data_samples'][0])
+    row, = translation_rows(model, [item], num_images=3)
+    assert row['input'].shape == row['translation'].shape == (40, 36, 3)
+    num_maps = model.adapter.generator.num_content_maps + 1
+    assert row['attention'].shape == (num_maps, 40, 36)
+    np.testing.assert_allclose(row['attention'].sum(0), 1, atol=1e-5)  # softmax over maps
+    with torch.no_grad():
+        seen = model.adapt_pixels(item['inputs'][None].float(), [item['data_samples']])[0]
+    np.testing.assert_array_equal(row['translation'], seen.flip(0).permute(1, 2, 0).byte())
+    np.testing.assert_array_equal(row['input'], item['inputs'].flip(0).permute(1, 2, 0))
 
 
 def test_detector_config_resolves_from_any_working_directory(tmp_path, monkeypatch):

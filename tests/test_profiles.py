@@ -104,9 +104,11 @@ def stage_list(repo_root, tmp_path, profile):
     return kinds, stages
 
 
-def expected_study_stages(study, ranked_methods, methods=('proseco', 'sce', 'detreg')):
+def expected_study_stages(study, ranked_methods, i2i, methods=('proseco', 'sce', 'detreg')):
     seeds, fractions, deltas = study['seeds'], study['fractions'], study['deltas']
     return dict(
+        i2i_adapter={f'i2i_adapter@{scenario}-{adapter}-{s}' for scenario in i2i['scenarios']
+                     for adapter in i2i['adapters'] for s in study['i2i_seeds']},
         split={f'split@{f}-{s}' for f in fractions for s in seeds},
         backbone={f'backbone@{s}' for s in seeds},
         random_init={f'random_init@{s}' for s in seeds},
@@ -126,21 +128,22 @@ def seed_of_path(path):
 
 @pytest.mark.parametrize('profile,counts', [
     ('full', dict(split=15, backbone=5, random_init=5, pretrain=15, finetune=60, ceiling=3,
-                  delta_pretrain=20, delta_finetune=20, ranked=20)),
+                  delta_pretrain=20, delta_finetune=20, ranked=20, i2i_adapter=30)),
     ('default', dict(split=3, backbone=3, random_init=3, pretrain=9, finetune=12, ceiling=1,
-                     delta_pretrain=0, delta_finetune=0, ranked=12)),
+                     delta_pretrain=0, delta_finetune=0, ranked=12, i2i_adapter=18)),
 ])
 def test_stage_list_of_a_profile(repo_root, tmp_path, profile, counts):
     kinds, stages = stage_list(repo_root, tmp_path, profile)
     params = yaml.safe_load(open(os.path.join(repo_root, 'params.yaml')))
     study = params['profiles'][profile]['study']
-    expected = expected_study_stages(study, params['ranked']['methods'])
+    expected = expected_study_stages(study, params['ranked']['methods'], params['i2i'])
     assert {kind: len(names) for kind, names in expected.items()} == counts
     for kind, names in expected.items():
         assert set(kinds.get(kind, [])) == names, kind  # an empty list: no stage, no error
     others = collections.Counter({k: len(v) for k, v in kinds.items() if k not in expected})
-    assert others == dict(baseline=2, proposals=1, ranked_report=1, fog=1,
-                          i2i_oracle=1, i2i_adapter=3, i2i_eval=1, report=1)
+    # per I2I scenario: its fog, source detector, oracle and figures
+    assert others == dict(baseline=2, proposals=1, ranked_report=1, fog=2,
+                          i2i_source=2, i2i_oracle=2, i2i_figures=2, i2i_report=1, report=1)
     # One chain per seed: every seeded file a stage reads or writes is of the stage's seed,
     # and the methods of a seed fine-tune from its pretrainings and split.
     for name, stage in stages.items():
@@ -158,6 +161,14 @@ def test_stage_list_of_a_profile(repo_root, tmp_path, profile, counts):
         deps = {str(d.def_path) for d in stages[f'ceiling@{s}'].deps}
         assert {f'work/pretrain/scratch_seed{s}/detector.pth',
                 'data/shapes/annotations/train.json'} <= deps
+    # a seed re-draws only the adapter's training: every adapter of a scenario is in front
+    # of the scenario's one source detector
+    for name in expected['i2i_adapter']:
+        scenario = next(sc for sc in params['i2i']['scenarios'] if name.startswith(
+            f'i2i_adapter@{sc}-'))
+        deps = {str(d.def_path) for d in stages[name].deps}
+        assert f'work/i2i/{scenario}/source/final.pth' in deps
+        assert f'--seed {seed_of_path(stages[name].cmd)} ' in stages[name].cmd
     for d in study['deltas']:
         for s in study['seeds']:
             cmd = stages[f'delta_pretrain@{d}-{s}'].cmd

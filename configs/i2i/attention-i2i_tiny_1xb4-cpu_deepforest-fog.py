@@ -8,7 +8,7 @@ _base_ = [
 ]
 # relative to this file (mmengine's predefined variable), so the config works from any directory
 detector_config = '{{ fileDirname }}/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py'
-detector_checkpoint = 'work/baselines/faster-rcnn/final.pth'  # the baseline stage's output
+detector_checkpoint = 'work/i2i/deepforest-fog/source/final.pth'  # i2i_source's output
 adapter = _base_.model
 model = dict(
     _delete_=True,

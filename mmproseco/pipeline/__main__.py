@@ -16,10 +16,11 @@ import mmproseco
 
 def tools():
     """The stages that are a module's own command line."""
-    from . import fog, params, ranked_report, report, splits
+    from . import fog, i2i_figures, i2i_report, params, ranked_report, report, splits
     return {'splits': splits.main, 'split': splits.split_main, 'fog': fog.main,
             'ranked-report': ranked_report.main, 'report': report.main,
-            'profile': params.main}
+            'profile': params.main, 'i2i-report': i2i_report.main,
+            'i2i-figures': i2i_figures.main}
 
 
 def check_checkout(cwd=None):

@@ -10,14 +10,21 @@ the study's stages run (:mod:`.stages`):
 - ``pretrain-<method>``: each pretraining of params.yaml ``pretrain``, on ``--backbone``;
 - ``finetune10``: fine-tuning on a 10 % split (:mod:`.splits`) of ``--ann-file``;
 - ``ceiling``: the same fine-tuning on all of ``--ann-file``;
-- ``ranked-<method>``: each crop-embedding config of params.yaml ``ranked.methods``.
+- ``ranked-<method>``: each crop-embedding config of params.yaml ``ranked.methods``;
+- ``i2i-source-<scenario>``, ``i2i-oracle-<scenario>``: the source detector and the target
+  oracle of each I2I scenario of params.yaml ``i2i.scenarios``;
+- ``i2i-<adapter>-<scenario>``: each adapter of ``i2i.adapters``, in front of the scenario's
+  source detector (the ``i2i_source@<scenario>`` stage's checkpoint).
 
 A fine-tuning kind starts from the seeded random initialization on ``--backbone`` (the
 study's ``scratch`` method) and is validated every ``--val-interval`` iterations; its curve
 is the val bbox mAP. A ranked kind trains its config as the ``ranked`` stage does (its cosine
 schedule then spans the long run), validated every ``--val-interval``; its curve is the val
-crop accuracy. A pretraining has no labels: its curve is the total loss at each logging
-point (already mmengine's mean over its window of iterations).
+crop accuracy. The I2I kinds are validated the same way; their curve is the val AP50, the
+metric of the I2I report: for an adapter, the frozen detector's on the translated target
+val images, not the adversarial losses, which need not flatten. A pretraining has no labels:
+its curve is the total loss at each logging point (already mmengine's mean over its window
+of iterations).
 
 **The rule.** The curve is smoothed by a trailing mean over ``--window`` points. It goes
 from a start to a plateau: for val mAP or crop accuracy from 0 to the best smoothed value;
@@ -33,6 +40,7 @@ import argparse
 import json
 import os.path as osp
 import statistics
+import time
 from dataclasses import dataclass
 
 import matplotlib
@@ -45,7 +53,7 @@ from . import stages  # noqa: E402
 from .convergence import LAST_VALIDATIONS, plateau_reached  # noqa: E402
 from .files import write_json  # noqa: E402
 from .params import load_params  # noqa: E402
-from .scalars import read_curves, read_scalars  # noqa: E402
+from .scalars import read_curves, read_scalars, val_history  # noqa: E402
 from .splits import split_name, write_splits  # noqa: E402
 
 #: The share of the way from start to plateau that the chosen length must have covered.
@@ -58,24 +66,37 @@ METRIC = 'coco/bbox_mAP'
 LOSS = 'loss'
 #: The val metric of the ranked kinds: PrototypeAccuracy's nearest-prototype accuracy.
 ACCURACY = 'proto/accuracy'
+#: The val metric of the I2I kinds: AP50, what the I2I report compares.
+METRIC50 = 'coco/bbox_mAP_50'
 #: The trailing window, in points: as many validations as the study's plateau rule
 #: averages; for a loss, logging points (each already a mean over mmengine's window).
-WINDOWS = {METRIC: LAST_VALIDATIONS, ACCURACY: LAST_VALIDATIONS, LOSS: 5}
+WINDOWS = {METRIC: LAST_VALIDATIONS, ACCURACY: LAST_VALIDATIONS, METRIC50: LAST_VALIDATIONS,
+           LOSS: 5}
 #: Where the study's ``backbone@<seed>`` stage writes the backbone (dvc.yaml).
 BACKBONE = 'work/backbone/seed{seed}/backbone.pth'
 TRAIN_ANN = 'data/shapes/annotations/train.json'
 #: The config of a ranked method, as dvc.yaml's ``ranked`` stage names it.
 RANKED_CONFIG = 'configs/ranked_contrastive/{method}_r18_1xb16-cpu_shapes.py'
 #: The y axis of each signal's plot.
-AXIS_LABELS = {METRIC: 'val bbox mAP', ACCURACY: 'val crop accuracy', LOSS: 'training loss'}
+AXIS_LABELS = {METRIC: 'val bbox mAP', ACCURACY: 'val crop accuracy', METRIC50: 'val bbox AP50',
+               LOSS: 'training loss'}
 RULES = {
     METRIC: 'the first validation whose trailing mean of {window} val bbox mAP is at least '
             '{fraction:.0%} of the best such mean',
     ACCURACY: 'the first validation whose trailing mean of {window} val crop accuracies is at '
               'least {fraction:.0%} of the best such mean',
+    METRIC50: 'the first validation whose trailing mean of {window} val AP50 is at least '
+              '{fraction:.0%} of the best such mean',
     LOSS: 'the first logging point whose trailing mean of {window} logged losses has made '
           '{fraction:.0%} of the decrease from the first such mean to the last',
 }
+#: Where the ``i2i_source@<scenario>`` stage writes the source detector (dvc.yaml).
+I2I_SOURCE = 'work/i2i/{scenario}/source/final.pth'
+#: The calibration runs of the I2I kinds, (iterations, validation interval), per scenario
+#: (the generated scenario's for any other), sized from the unit costs of docs/i2i.md to
+#: 15-30 minutes each on 2 CPU cores.
+I2I_RUNS = dict(detector=(3000, 200), adapter=(1500, 100))
+I2I_SCENARIO_RUNS = {'deepforest-fog': dict(detector=(1200, 100), adapter=(600, 50))}
 
 
 @dataclass(frozen=True)
@@ -83,9 +104,11 @@ class Kind:
     """One kind of training of the study, with the long run that calibrates it.
 
     ``signal``: its curve, the logged LOSS (a pretraining), the val bbox mAP (METRIC, a
-    fine-tuning) or the val crop accuracy (ACCURACY, a ranked run); ``percent``: the labeled
-    percentage a fine-tuning kind trains on; ``on_backbone``: whether it starts from the
-    ImageSCE backbone; ``iters`` and ``val_interval``: the defaults of its calibration run.
+    fine-tuning), the val crop accuracy (ACCURACY, a ranked run) or the val AP50 (METRIC50,
+    an I2I run); ``percent``: the labeled percentage a fine-tuning kind trains on;
+    ``on_backbone``: whether it starts from the ImageSCE backbone; ``iters`` and
+    ``val_interval``: the defaults of its calibration run; ``options``: the config options
+    its stage sets (an adapter's frozen detector).
     """
     name: str
     config: str
@@ -94,6 +117,7 @@ class Kind:
     signal: str = LOSS
     percent: float = None
     val_interval: int = None
+    options: dict = None
 
 
 def study_kinds(params):
@@ -113,7 +137,27 @@ def study_kinds(params):
              percent=100, val_interval=250),
         *(Kind(f'ranked-{method}', RANKED_CONFIG.format(method=method), on_backbone=False,
                iters=1200, signal=ACCURACY, val_interval=100)
-          for method in params['ranked']['methods']))}
+          for method in params['ranked']['methods']),
+        *i2i_kinds(params))}
+
+
+def i2i_kinds(params):
+    """The kinds of the I2I study, per scenario of params.yaml ``i2i.scenarios``: the source
+    detector and the target oracle, validated on val AP50, and each adapter of
+    ``i2i.adapters``, validated on the AP50 of the frozen source detector behind it on the
+    translated target val images."""
+    for name, scenario in params['i2i']['scenarios'].items():
+        runs = I2I_SCENARIO_RUNS.get(name, I2I_RUNS)
+        for role in ('source', 'oracle'):
+            iters, interval = runs['detector']
+            yield Kind(f'i2i-{role}-{name}', scenario[role], on_backbone=False, iters=iters,
+                       val_interval=interval, signal=METRIC50)
+        for adapter in params['i2i']['adapters']:
+            iters, interval = runs['adapter']
+            yield Kind(f'i2i-{adapter}-{name}',
+                       f'configs/i2i/{adapter}_tiny_1xb4-cpu_{name}.py', on_backbone=False,
+                       iters=iters, val_interval=interval, signal=METRIC50, options={
+                           'model.detector_checkpoint': I2I_SOURCE.format(scenario=name)})
 
 
 # ------------------------------------------------------------------------- the rule
@@ -226,6 +270,29 @@ def run_ranked(kind, work_dir, iters, val_interval, seed):
     return points, dict(test=test)
 
 
+def run_i2i(kind, work_dir, iters, val_interval, seed):
+    """Train an I2I kind as its stage does (its config with the stage's options, constant
+    LR or a schedule that does not depend on the run length, so a prefix of the long run is
+    a shorter run), validated every ``val_interval``; the (iteration, val AP50) points."""
+    if iters % val_interval:
+        raise ValueError(f'--iters {iters} is not a multiple of --val-interval {val_interval}')
+    options = kind.options or {}
+    detector = options.get('model.detector_checkpoint')
+    if detector is not None and not osp.isfile(detector):
+        raise FileNotFoundError(f'{detector} does not exist: the adapter needs its frozen '
+                                'detector; run `dvc repro i2i_source@<scenario>` first')
+    files = stage_files(work_dir)
+    started = time.time()
+    out = osp.join(work_dir, 'final.pth')
+    _, seconds = stages.timed_train(kind.config, stages.mmengine_dir(out), {
+        'train_cfg.max_iters': iters, 'train_cfg.val_interval': val_interval,
+        'randomness.seed': seed, **stages.final_checkpoint_only(iters), **options})
+    stages.write_timings(files['timings'], started, train_seconds=seconds)
+    history = val_history(stages.write_curves(osp.join(work_dir, 'mmengine'), files['curves']),
+                          METRIC50)
+    return [(v['iter'], v['bbox_mAP']) for v in history], {}
+
+
 def measured_seconds(work_dir, val_key=None):
     """The seconds the run measured: the median time of a training iteration and of a
     validation iteration (IterTimerHook's, as mmengine logged them: a training record
@@ -262,6 +329,8 @@ def calibrate(kind, out, work_dir, iters=None, val_interval=None, window=None,
         val_interval = val_interval or kind.val_interval
         if kind.signal == ACCURACY:
             points, facts = run_ranked(kind, run_dir, iters, val_interval, seed)
+        elif kind.signal == METRIC50:
+            points, facts = run_i2i(kind, run_dir, iters, val_interval, seed)
         else:
             points, facts = run_finetuning(kind, run_dir, iters, val_interval, seed, backbone,
                                            ann_file)

@@ -38,6 +38,36 @@ def to_rgb(pixels: torch.Tensor) -> np.ndarray:
     return pixels.flip(0).permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
 
 
+def translation_rows(model, dataset, num_images=3):
+    """The grid's rows of the first ``num_images`` images of ``dataset``: each image inside
+    its ``img_shape`` (no padding band), its translation, the generator's n + 1 attention maps
+    of that image (None for CUT), and the frozen detector's detections before and after."""
+    rows = []
+    for index in range(min(num_images, len(dataset))):
+        item = dataset[index]
+        data = model.data_preprocessor(
+            dict(inputs=[item['inputs']], data_samples=[item['data_samples']]))
+        samples = data['data_samples']
+        height, width = samples[0].img_shape
+        pixels = data['inputs'][:, :, :height, :width]
+        with torch.no_grad():
+            model.translate = False
+            before = model.predict(pixels, samples, rescale=False)[0].pred_instances
+            model.translate = True
+            after = model.predict(pixels, samples, rescale=False)[0].pred_instances
+            translated = model.adapt_pixels(pixels, samples)[0]
+            outputs = model.adapter.generator(model.adapter.data_preprocessor.normalize(pixels))
+        attention = outputs.get('attention')
+        rows.append(dict(
+            input=to_rgb(pixels[0]),
+            translation=to_rgb(translated),
+            attention=None if attention is None else attention[0].numpy(),
+            before=dict(bboxes=before.bboxes.numpy(), scores=before.scores.numpy()),
+            after=dict(bboxes=after.bboxes.numpy(), scores=after.scores.numpy()),
+            gt=samples[0].gt_instances.bboxes.numpy()))
+    return rows
+
+
 def i2i_figures(config, checkpoint, out_dir, curves=None, num_images=3) -> None:
     """``out_dir/translation_grid.png`` of the first ``num_images`` test images and, given
     the run's ``curves`` (points of :func:`.scalars.training_curves`), ``loss_curves.png``."""
@@ -46,30 +76,7 @@ def i2i_figures(config, checkpoint, out_dir, curves=None, num_images=3) -> None:
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu')
     model.eval()
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    rows = []
-    for index in range(min(num_images, len(dataset))):
-        data = model.data_preprocessor(
-            dict(inputs=[dataset[index]['inputs']], data_samples=[dataset[index]['data_samples']]))
-        pixels, samples = data['inputs'], data['data_samples']
-        with torch.no_grad():
-            model.translate = False
-            before = model.predict(pixels, samples, rescale=False)[0].pred_instances
-            model.translate = True
-            after = model.predict(pixels, samples, rescale=False)[0].pred_instances
-            translated = model.adapt_pixels(pixels)
-            adapter_pre = model.adapter.data_preprocessor
-            order = [2, 1, 0] if adapter_pre._channel_conversion else [0, 1, 2]
-            normalized = (pixels[:, order] - adapter_pre.mean) / adapter_pre.std
-            outputs = model.adapter.generator(normalized)
-        attention = outputs.get('attention')
-        rows.append(dict(
-            input=to_rgb(pixels[0]),
-            translation=to_rgb(translated[0]),
-            attention=None if attention is None else attention[0].numpy(),
-            before=dict(bboxes=before.bboxes.numpy(), scores=before.scores.numpy()),
-            after=dict(bboxes=after.bboxes.numpy(), scores=after.scores.numpy()),
-            gt=samples[0].gt_instances.bboxes.numpy()))
+    rows = translation_rows(model, DATASETS.build(cfg.test_dataloader.dataset), num_images)
     out_dir = Path(out_dir)
     plot_translation_grid(rows, str(out_dir / 'translation_grid.png'))
     if curves is not None:

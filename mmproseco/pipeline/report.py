@@ -512,10 +512,10 @@ def build_report(metrics, timings, curves, ranked, i2i, out, params):
                  'Written by `mmproseco/pipeline/ranked_report.py` from '
                  '`results/metrics/ranked/`; ROC curves and t-SNE maps in '
                  '`results/ranked/<method>_seed<s>/`.'),
-        included('I2I adapter: foggy DeepForest to clear (AP50 per class, mAP)', i2i,
-                 'Written by `mmproseco/pipeline/i2i_report.py` from the prediction dumps of '
-                 'the `i2i_eval` stage; `gap_closed` = (row - Source) / (Target oracle - '
-                 'Source). Translation grids and loss curves in `results/i2i/`.')]
+        included('I2I adapters: fog to clear, per scenario (AP50 per class, mAP50)', i2i,
+                 'Written by `mmproseco/pipeline/i2i_report.py` (the `i2i_report` stage) from '
+                 '`results/metrics/i2i/` and `results/i2i/report.json`. Translation grids '
+                 'and loss curves in `results/i2i/<scenario>/`.')]
     return dict(
         level=LEVEL, backbone=params.get('backbone'), finetune=finetune, ceiling=ceiling,
         comparisons=comparisons, convergence=convergence, pretraining=pretraining,
@@ -733,7 +733,7 @@ def main(argv=None):
     parser.add_argument('--timings', required=True, help='the timings files of every stage')
     parser.add_argument('--curves', required=True, help='pretrain/, finetune/, ceiling/')
     parser.add_argument('--ranked', required=True, help="the ranked_report stage's table")
-    parser.add_argument('--i2i', required=True, help="the i2i_eval stage's table")
+    parser.add_argument('--i2i', required=True, help="the i2i_report stage's report.md")
     parser.add_argument('--out', required=True)
     parser.add_argument('--params', default='params.yaml')
     args = parser.parse_args(argv)

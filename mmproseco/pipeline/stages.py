@@ -28,21 +28,10 @@ from .checkpoints import export_detector, export_state_dict, keep_checkpoint, sa
 from .coco_scores import bbox_map
 from .convergence import plateau_reached
 from .files import write_json
-from .i2i_figures import i2i_figures
-from .i2i_report import i2i_table
+from .i2i_report import ADAPTER_ROWS, ap50_scores
 from .params import load_params
-from .scalars import last_losses, read_curves, val_history, write_curves
+from .scalars import last_losses, val_history, write_curves
 from .selective_search import SearchSettings, default_cache_dir, list_images, run_selective_search
-
-#: The rows of the I2I table: name, prediction dump, the params.yaml ``i2i.adapters`` key
-#: of the run whose checkpoint is tested ('oracle': the target oracle), config options.
-I2I_ROWS = (
-    ('Source', 'source', 'attention-i2i', {'model.translate': False}),
-    ('Translated', 'translated', 'attention-i2i', {}),
-    ('CUT', 'cut', 'cut', {}),
-    ('No local-global', 'no-lg', 'attention-i2i-no-lg', {}),
-    ('Target oracle', 'oracle', 'oracle', {}),
-)
 
 
 def mmengine_dir(out):
@@ -264,26 +253,68 @@ def proposals(ann, img_dir, out, max_images, metrics, timings):
                   workers=os.cpu_count(), computed=summary['computed'], reused=summary['reused'])
 
 
-def i2i_eval(adapters, oracle, runs, work_dir, metrics, table, figures, curves):
-    """The I2I table: the clear-trained detector tested on the foggy test tiles raw
-    ("Source"), behind each adapter, and the target oracle, in one process; the rows scored
-    with pycocotools against the test annotations of the oracle's config, then the
-    translation figures of the attention adapter.
+#: The options that leave a run without its validation loop: the I2I runs keep their last
+#: weights, and their schedules come from the calibration, which validates (a validation
+#: of the 200 shapes val images costs an adapter run about 20 s).
+NO_VALIDATION = {'val_dataloader': None, 'val_cfg': None, 'val_evaluator': None}
 
-    ``adapters``: {params key: config}; ``runs``: {params key or 'oracle': checkpoint}.
-    """
-    shutil.rmtree(work_dir, ignore_errors=True)
-    rows = {}
-    for row, name, key, options in I2I_ROWS:
-        config = oracle if key == 'oracle' else adapters[key]
-        dump = osp.join(work_dir, f'{name}.pkl')
-        runner = test_tool.build_runner(config, runs[key], work_dir=work_dir,
-                                        cfg_options=options, out=dump)
-        test_tool.run_test(runner)
-        rows[row] = dump
-    test_set = Config.fromfile(oracle).test_evaluator
-    i2i_table(test_set.ann_file, rows, metrics, table)
-    i2i_figures(adapters['attention-i2i'], runs['attention-i2i'], figures, read_curves(curves))
+
+def scored_test(runner, dump):
+    """Test the runner's weights, dumping the predictions to ``dump``; their AP50 per class
+    and mAP50, unrounded (:func:`.i2i_report.ap50_scores`)."""
+    test_tool.dump_predictions(runner, dump)
+    test_tool.run_test(runner)
+    return ap50_scores(runner.cfg.test_evaluator.ann_file, load(dump))
+
+
+def i2i_train(config, out, iters, size, curves, timings, tests, cfg_options=None):
+    """Train one run of an I2I scenario for ``iters`` iterations, keep its last checkpoint as
+    ``out``, then score the kept weights once per entry of ``tests``: ``(metrics file, test
+    config, facts)``, the test config None for the trained config's own test set, or another
+    config whose test set the same weights are tested on (the source detector on the target
+    images). Each metrics file gets the facts and :func:`scored_test`'s scores."""
+    started = time.time()
+    work_dir = mmengine_dir(out)
+    runner, seconds = timed_train(config, work_dir, {
+        'train_cfg.max_iters': iters, **final_checkpoint_only(iters), **NO_VALIDATION,
+        **eval_subset(size, ('test', )), **(cfg_options or {})})
+    keep_checkpoint(osp.join(work_dir, f'iter_{iters}.pth'), out)
+    write_curves(work_dir, curves)
+    for metrics, test_config, facts in tests:
+        tester = runner if test_config is None else test_tool.build_runner(
+            test_config, out, work_dir=work_dir, cfg_options=eval_subset(size, ('test', )))
+        dump = osp.join(work_dir, osp.basename(metrics)[:-len('.json')] + '.pkl')
+        write_json(metrics, dict(facts, config=test_config or config, iters=iters,
+                                 **scored_test(tester, dump)))
+    write_timings(timings, started, train_seconds=seconds)
+
+
+def i2i_detector(scenario, role, out, size, curves, timings, metrics, ceiling_metrics=None):
+    """The source detector (``role='source'``: trained on the clear images, tested on the
+    target test images as the ``Source`` row and on their clear versions as the ``Clear
+    ceiling``) or the target oracle (``'oracle'``: trained and tested on the target domain)
+    of ``scenario`` (params.yaml ``i2i.scenarios``)."""
+    target_config = scenario['oracle']
+    facts = dict(scenario=scenario['name'])
+    if role == 'source':
+        tests = [(metrics, target_config, dict(facts, row='Source')),
+                 (ceiling_metrics, None, dict(facts, row='Clear ceiling'))]
+    else:
+        tests = [(metrics, None, dict(facts, row='Target oracle'))]
+    i2i_train(scenario[role], out, size['i2i'][scenario['name']][f'{role}_iters'], size,
+              curves, timings, tests)
+
+
+def i2i_adapter(config, scenario, adapter, seed, detector, out, size, curves, timings,
+                metrics):
+    """One adapter run of ``scenario`` in front of the frozen ``detector`` checkpoint, trained
+    with ``seed`` (its initialisation, crops, views and pairs), then scored on the target
+    test images translated."""
+    options = {'model.detector_checkpoint': detector, 'randomness.seed': seed,
+               'train_dataloader.dataset.seed': seed}
+    facts = dict(scenario=scenario, row=ADAPTER_ROWS[adapter], adapter=adapter, seed=seed)
+    i2i_train(config, out, size['i2i'][scenario]['adapter_iters'], size, curves, timings,
+              [(metrics, None, facts)], options)
 
 
 def parse_args(argv=None):
@@ -340,12 +371,18 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     p.add_argument('--full-eval', action='store_true',
                    help="never cut val/test to the profile's eval_images")
-    p = stage('i2i-eval', 'the I2I table and figures', ('metrics', 'table', 'figures',
-                                                        'curves'))
-    p.add_argument('--work-dir', required=True, help='for the test logs and dumps')
-    p.add_argument('--run', nargs=2, action='append', required=True,
-                   metavar=('KEY', 'CHECKPOINT'),
-                   help="an i2i.adapters key (or 'oracle') and its trained checkpoint")
+    p = stage('i2i-detector', "an I2I scenario's source detector or target oracle, "
+              'trained, then tested', ('out', 'curves', 'timings', 'metrics'))
+    p.add_argument('--scenario', required=True, help='a key of params.yaml i2i.scenarios')
+    p.add_argument('--role', required=True, choices=('source', 'oracle'))
+    p.add_argument('--ceiling-metrics', help="the source's test on the clear images")
+    p = stage('i2i-adapter', 'one seed of an I2I adapter, trained, then tested',
+              ('out', 'curves', 'timings', 'metrics'))
+    p.add_argument('config')
+    p.add_argument('--scenario', required=True, help='a key of params.yaml i2i.scenarios')
+    p.add_argument('--adapter', required=True, choices=sorted(ADAPTER_ROWS))
+    p.add_argument('--seed', type=int, required=True)
+    p.add_argument('--detector', required=True, help="the scenario's source detector")
     return parser.parse_args(argv)
 
 
@@ -383,6 +420,13 @@ def main(argv=None, params_file='params.yaml'):
     elif args.stage == 'train':
         train(args.config, args.out, size[args.size], size, args.curves, args.timings,
               args.cfg_options, args.full_eval, args.test_metrics)
+    elif args.stage == 'i2i-detector':
+        if args.role == 'source' and args.ceiling_metrics is None:
+            raise ValueError('the source detector needs --ceiling-metrics (its test on the '
+                             'clear images)')
+        scenario = dict(params['i2i']['scenarios'][args.scenario], name=args.scenario)
+        i2i_detector(scenario, args.role, args.out, size, args.curves, args.timings,
+                     args.metrics, args.ceiling_metrics)
     else:
-        i2i_eval(params['i2i']['adapters'], params['i2i']['oracle'], dict(args.run),
-                 args.work_dir, args.metrics, args.table, args.figures, args.curves)
+        i2i_adapter(args.config, args.scenario, args.adapter, args.seed, args.detector,
+                    args.out, size, args.curves, args.timings, args.metrics)
