@@ -11,9 +11,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, METRIC50, calibrate,
-                                            flattened, main, moving_average, pick_length,
-                                            study_kinds)
+from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, METRIC50, calibrate, flattened,
+                                            main, moving_average, pick_length, study_kinds)
 from mmproseco.pipeline.params import load_params
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

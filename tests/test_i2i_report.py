@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from mmproseco.pipeline.i2i_report import (ADAPTER_ROWS, ROWS, ap50_scores, main,
-                                           render_markdown, scenario_report)
+from mmproseco.pipeline.i2i_report import (ADAPTER_ROWS, ROWS, ap50_scores, main, render_markdown,
+                                           scenario_report)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 T_975_2 = 4.302652729749464  # the 97.5 % quantile of Student's t at 2 degrees of freedom
