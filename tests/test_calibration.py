@@ -1,6 +1,7 @@
 """The calibration of the schedules: the rule on curves whose answer is known in closed form,
 and one tiny real run of the fine-tuning kind."""
 import dataclasses
+import glob
 import json
 import math
 import os.path as osp
@@ -10,6 +11,8 @@ import sys
 import matplotlib.image
 import numpy as np
 import pytest
+import torch
+from mmengine.config import Config
 
 from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, METRIC50, calibrate, flattened,
                                             main, moving_average, pick_length, study_kinds)
@@ -174,6 +177,31 @@ def test_finetune10_calibrates_end_to_end(tiny_shapes, monkeypatch):
     assert 0 < result['seconds_per_val_iter'] < result['train_seconds']
     image = matplotlib.image.imread('out/finetune10.png')
     assert image.ndim == 3 and image.shape[0] > 100
+
+
+def test_cfg_options_calibrate_a_variant_of_the_recipe(tiny_shapes, monkeypatch):
+    """`--cfg-options` reach both the random initialization and the fine-tuning run."""
+    monkeypatch.chdir(tiny_shapes)
+    with open(osp.join(REPO, 'params.yaml')) as f:
+        text = f.read()
+    finetune = load_params(osp.join(REPO, 'params.yaml'))['finetune_config']
+    with open('params.yaml', 'w') as f:
+        f.write(text.replace(f'finetune_config: {finetune}',
+                             f'finetune_config: {osp.join(REPO, finetune)}'))
+    main(['--kind', 'finetune10', '--iters', '4', '--val-interval', '2', '--window', '2',
+          '--seed', '3', '--backbone', 'none', '--out', 'out', '--work-dir', 'work',
+          '--cfg-options', 'optim_wrapper.optimizer.lr=0.0007', 'model.num_queries=20'],
+         params_file='params.yaml')
+    with open('out/finetune10.json') as f:
+        assert json.load(f)['cfg_options'] == {'optim_wrapper.optimizer.lr': 0.0007,
+                                               'model.num_queries': 20}
+    init = torch.load('work/finetune10/init/detector.pth', map_location='cpu')
+    init = init.get('state_dict', init)
+    assert init['query_embedding.weight'].shape[0] == 20
+    # the config the fine-tuning runner ran, as mmengine dumped it into its work dir
+    dumped, = glob.glob('work/finetune10/mmengine/*.py')
+    cfg = Config.fromfile(dumped)
+    assert cfg.optim_wrapper.optimizer.lr == 0.0007 and cfg.model.num_queries == 20
 
 
 def test_a_ranked_kind_calibrates_end_to_end(tiny_shapes, monkeypatch):

@@ -37,17 +37,18 @@ and the seconds per iteration the run measured; ``<out>/<kind>.png`` draws them.
 stages write (checkpoints, curves, mmengine's logs) goes to ``<work-dir>/<kind>/``.
 """
 import argparse
+import dataclasses
 import json
 import os.path as osp
 import statistics
 import time
-from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 from . import stages  # noqa: E402
 from .convergence import LAST_VALIDATIONS, plateau_reached  # noqa: E402
@@ -99,7 +100,7 @@ I2I_RUNS = dict(detector=(3000, 200), adapter=(1500, 100))
 I2I_SCENARIO_RUNS = {'deepforest-fog': dict(detector=(1200, 100), adapter=(600, 50))}
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Kind:
     """One kind of training of the study, with the long run that calibrates it.
 
@@ -219,7 +220,7 @@ def run_pretraining(kind, work_dir, iters, seed, backbone, freeze):
     """Train a pretraining kind as its stage does; the (iteration, loss) points."""
     files = stage_files(work_dir)
     stages.pretrain(kind.config, osp.join(work_dir, 'model.pth'), iters, seed,
-                    backbone=backbone, freeze=freeze, **files)
+                    backbone=backbone, freeze=freeze, cfg_options=kind.options, **files)
     points = [(p['iter'], p[LOSS]) for p in read_curves(files['curves']) if LOSS in p]
     return points, {}
 
@@ -237,11 +238,12 @@ def run_finetuning(kind, work_dir, iters, val_interval, seed, backbone, ann_file
         split = osp.join(split_dir, split_name(kind.percent, seed))
     init = osp.join(work_dir, 'init', 'detector.pth')
     stages.random_init(kind.config, init, seed, osp.join(work_dir, 'init', 'metrics.json'),
-                       osp.join(work_dir, 'init', 'timings.json'), backbone)
+                       osp.join(work_dir, 'init', 'timings.json'), backbone, kind.options)
     files = stage_files(work_dir)
     validations = iters // val_interval
     result = stages.finetune(kind.config, init, split, osp.join(work_dir, 'best.pth'), iters,
-                             validations, seed, {}, facts=dict(calibration=kind.name), **files)
+                             validations, seed, {}, facts=dict(calibration=kind.name),
+                             cfg_options=kind.options, **files)
     points = [(v['iter'], v['bbox_mAP']) for v in result['val_history']]
     if len(points) != validations:
         raise RuntimeError(f'expected {validations} validations in {files["metrics"]}, '
@@ -259,7 +261,8 @@ def run_ranked(kind, work_dir, iters, val_interval, seed):
     files = stage_files(work_dir)
     stages.train(kind.config, osp.join(work_dir, 'final.pth'), iters, {}, files['curves'],
                  files['timings'], {'randomness.seed': seed,
-                                    'train_cfg.val_interval': val_interval},
+                                    'train_cfg.val_interval': val_interval,
+                                    **(kind.options or {})},
                  full_eval=True, test_metrics_file=files['metrics'])
     points = [(p['iter'], p[ACCURACY]) for p in read_curves(files['curves']) if ACCURACY in p]
     if len(points) != iters // val_interval:
@@ -341,7 +344,8 @@ def calibrate(kind, out, work_dir, iters=None, val_interval=None, window=None,
     pick = pick_length(its, values, kind.signal, window, fraction)
     smoothed = pick.pop('smoothed')
     result = dict(
-        kind=kind.name, config=kind.config, signal=kind.signal, iters=iters, seed=seed,
+        kind=kind.name, config=kind.config, cfg_options=kind.options, signal=kind.signal,
+        iters=iters, seed=seed,
         backbone=backbone, **facts, **measured_seconds(run_dir, val_key),
         rule=dict(text=RULES[kind.signal].format(window=window, fraction=fraction),
                   window=window, fraction=fraction, flat_share=FLAT_SHARE),
@@ -409,6 +413,11 @@ def parse_args(argv, kinds, params):
                         f"(`dvc repro backbone@{seed}`), or 'none' for a random one")
     parser.add_argument('--ann-file', default=TRAIN_ANN,
                         help='the labeled train set the fine-tuning kinds split')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        metavar='KEY=VALUE',
+                        help="change every kind's config, as mmengine's --cfg-options do, to "
+                        'calibrate a variant of a recipe (e.g. optim_wrapper.optimizer.lr=4e-4); '
+                        "an I2I adapter kind keeps its stage's own options beside them")
     parser.add_argument('--out', default='results/calibration',
                         help='where the JSON and PNG of each kind go')
     parser.add_argument('--work-dir', default='work/calibration',
@@ -426,7 +435,11 @@ def main(argv=None, params_file='params.yaml'):
         raise FileNotFoundError(f'--backbone {backbone} does not exist: run `dvc repro '
                                 "backbone@<seed>` first, or give --backbone none for a random one")
     for name in args.kind:
-        result = calibrate(kinds[name], args.out, args.work_dir, args.iters, args.val_interval,
+        kind = kinds[name]
+        if args.cfg_options:
+            kind = dataclasses.replace(kind, options={**(kind.options or {}),
+                                                      **args.cfg_options})
+        result = calibrate(kind, args.out, args.work_dir, args.iters, args.val_interval,
                            args.window, args.fraction, args.seed, backbone,
                            params['backbone']['frozen'], args.ann_file)
         flat = '' if result['flattened'] else ' (not flattened: rerun with a larger --iters)'

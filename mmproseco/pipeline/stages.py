@@ -144,10 +144,11 @@ def pretrain(config, out, iters, seed, metrics, curves, timings, backbone=None, 
     return dict(result, train_seconds=seconds)
 
 
-def random_init(config, out, seed, metrics, timings, backbone=None):
+def random_init(config, out, seed, metrics, timings, backbone=None, cfg_options=None):
     """The 'scratch' baseline: the detector's seeded random initialization (on the
     ``backbone`` stage's weights, if given), saved so that it enters fine-tuning through
-    the same ``load_from`` path as the pretrained ones."""
+    the same ``load_from`` path as the pretrained ones. ``cfg_options`` change the config
+    (e.g. the model) as ``--cfg-options`` does."""
     started = time.time()
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
@@ -156,7 +157,7 @@ def random_init(config, out, seed, metrics, timings, backbone=None):
     from mmproseco.tools.cli import load_config
 
     spec = pretrain_export(config)
-    cfg = load_config(config, backbone_options(spec, backbone))
+    cfg = load_config(config, {**backbone_options(spec, backbone), **(cfg_options or {})})
     init_default_scope(cfg.default_scope)
     set_random_seed(seed)
     model = MODELS.build(cfg.model)
@@ -172,10 +173,11 @@ def test_metrics(runner):
 
 
 def finetune(config, init, split, out, iters, validations, seed, size, metrics, curves,
-             timings, facts=None):
+             timings, facts=None, cfg_options=None):
     """Fine-tune ``init`` on the labeled ``split``, validating ``validations`` times at equal
     intervals; keep the best checkpoint on val as ``out``, then test it. ``facts`` (method,
-    fraction, ...) go into the metrics.
+    fraction, ...) go into the metrics; ``cfg_options`` change the config as
+    ``--cfg-options`` does (the calibration's probes of a recipe).
 
     Model selection uses val only; the test set is read once, by the kept checkpoint. One
     runner does both, so the log of the test follows the training log. The metrics hold the
@@ -197,7 +199,7 @@ def finetune(config, init, split, out, iters, validations, seed, size, metrics, 
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
         # only the best checkpoint on val, which save_best writes (no iteration checkpoints)
         'default_hooks.checkpoint.interval': -1, 'default_hooks.checkpoint.save_last': False,
-        **eval_subset(size)})
+        **eval_subset(size), **(cfg_options or {})})
     best = glob.glob(osp.join(work_dir, 'best_coco_bbox_mAP_iter_*.pth'))
     if len(best) != 1:
         raise RuntimeError(f'expected one best checkpoint in {work_dir}, found {best}')
