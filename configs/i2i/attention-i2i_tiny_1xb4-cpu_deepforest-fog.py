@@ -4,7 +4,7 @@
 # monitors and evaluates. `model.translate=False` gives the "Source" row with the same code.
 _base_ = [
     '../_base_/models/attention-i2i_tiny.py', '../_base_/datasets/deepforest-fog_unpaired.py',
-    '../_base_/default_runtime.py'
+    '../_base_/schedules/i2i_cpu_iters.py'
 ]
 # relative to this file (mmengine's predefined variable), so the config works from any directory
 detector_config = '{{ fileDirname }}/faster-rcnn_r18-tiny_fpn_1xb4-cpu_deepforest-clear.py'
@@ -21,7 +21,6 @@ model = dict(
     # own preprocessor normalises and pads the translation (pad_size_divisor=32)
     data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False))
 
-max_iters = 300
 # endless: mmengine's iteration loop sleeps 2 s whenever a finite loader runs out. The metainfo
 # (the detector's classes) goes into the checkpoint's dataset_meta, which DetInferencer reads.
 train_dataloader = dict(
@@ -31,17 +30,3 @@ train_dataloader = dict(
 # (paths or arrays) in its place.
 test_dataloader = dict(
     dataset=dict(pipeline=[dict(type='LoadImageFromFile'), *_base_.test_pipeline[1:]]))
-lr = 2e-4  # CUT's rate; the paper's 1e-5 is too slow for a few-minute CPU run
-optim_wrapper = dict(
-    constructor='I2IOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=lr, betas=(0.5, 0.99))),
-    discriminator=dict(optimizer=dict(type='Adam', lr=lr, betas=(0.5, 0.99))))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=max_iters),
-    visualization=dict(draw=False))
-log_processor = dict(by_epoch=False)
-randomness = dict(seed=0)

@@ -2,11 +2,10 @@
 # shapes (fog over a depth ramp, so no single affine map undoes it) → clear, in front of the
 # frozen clear-trained detector. The DeepForest fog config with the shapes data: its dataset
 # base cannot be swapped by a child config (two bases may not both define the dataloaders),
-# so the data comes in as a base and the rest is inherited from the DeepForest config's own
-# bases and settings, repeated here.
+# so it shares the DeepForest config's bases (model, schedule) and repeats only the wrapping.
 _base_ = [
     '../_base_/models/attention-i2i_tiny.py', '../_base_/datasets/shapes-fog_unpaired.py',
-    '../_base_/default_runtime.py'
+    '../_base_/schedules/i2i_cpu_iters.py'
 ]
 detector_config = '{{ fileDirname }}/faster-rcnn_r18-tiny_fpn_1xb8-cpu_shapes-clear.py'
 detector_checkpoint = 'work/i2i/shapes-fog/source/final.pth'  # the i2i_source stage's output
@@ -21,24 +20,9 @@ model = dict(
     # own preprocessor normalises and pads the translation
     data_preprocessor=dict(type='DetDataPreprocessor', bgr_to_rgb=False))
 
-max_iters = 300
 train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(metainfo=_base_.metainfo))
 # DetInferencer finds the test pipeline's loader by its name, LoadImageFromFile
 test_dataloader = dict(
     dataset=dict(pipeline=[dict(type='LoadImageFromFile'), *_base_.test_pipeline[1:]]))
-lr = 2e-4  # CUT's rate; the paper's 1e-5 is too slow for a few-minute CPU run
-optim_wrapper = dict(
-    constructor='I2IOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=lr, betas=(0.5, 0.99))),
-    discriminator=dict(optimizer=dict(type='Adam', lr=lr, betas=(0.5, 0.99))))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=max_iters),
-    visualization=dict(draw=False))
-log_processor = dict(by_epoch=False)
-randomness = dict(seed=0)
