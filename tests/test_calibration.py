@@ -14,8 +14,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, METRIC50, calibrate, flattened,
-                                            main, moving_average, pick_length, study_kinds)
+from mmproseco.datasets.data_errors import DataError
+from mmproseco.pipeline.calibration import (ACCURACY, LOSS, METRIC, METRIC50, calibrate,
+                                            check_proposals_cover_pool, flattened, main,
+                                            moving_average, pick_length, study_kinds)
 from mmproseco.pipeline.params import load_params
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -263,3 +265,24 @@ def test_a_missing_backbone_is_named_before_anything_trains(tmp_path):
               '--out', str(tmp_path / 'out'), '--work-dir', str(tmp_path / 'work')],
              params_file=osp.join(REPO, 'params.yaml'))
     assert not (tmp_path / 'work').exists()
+
+
+def test_a_pretraining_on_part_of_its_pool_is_refused_before_anything_trains(tmp_path,
+                                                                             monkeypatch):
+    # A benchmark's `selective_search.py --max-images 64` once left proposals of 64 of the
+    # 3,000 pool images where the pretraining reads them, and a calibration silently
+    # trained on those 64 (issue 14).
+    monkeypatch.chdir(tmp_path)
+    kind = study_kinds(load_params(osp.join(REPO, 'params.yaml')))['pretrain-proseco']
+    kind = dataclasses.replace(kind, config=osp.join(REPO, kind.config))
+    ann = tmp_path / 'data/shapes/annotations/unlabeled.json'
+    ann.parent.mkdir(parents=True)
+    ann.write_text(json.dumps({'images': [{'id': i, 'file_name': f'{i}.png'} for i in range(3)]}))
+    meta = tmp_path / 'work/proposals/shapes/meta.json'
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({'images': 2}))
+    with pytest.raises(DataError, match=r'on 2 of the 3 images(.|\n)*dvc repro proposals'):
+        calibrate(kind, 'out', 'work/calibration', iters=4)
+    assert not (tmp_path / 'work/calibration').exists()
+    meta.write_text(json.dumps({'images': 3}))
+    check_proposals_cover_pool(kind.config)  # the whole pool: no error

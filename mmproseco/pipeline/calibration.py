@@ -48,8 +48,9 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 
+from mmproseco.datasets.data_errors import DataError  # noqa: E402
 from . import stages  # noqa: E402
 from .convergence import LAST_VALIDATIONS, plateau_reached  # noqa: E402
 from .files import write_json  # noqa: E402
@@ -216,8 +217,37 @@ def stage_files(work_dir):
                                                                   'timings')}
 
 
+def check_proposals_cover_pool(config, cfg_options=None):
+    """Refuse to calibrate a pretraining whose proposal file was computed on part of its
+    image pool only (``tools/selective_search.py --max-images``, as a benchmark runs it):
+    the dataset would silently train on those images alone, and the curve would be an
+    overfit of a few dozen images. The proposals' ``meta.json`` counts the images searched;
+    the pool is the images of the dataset's ``ann_file``. A config without a proposal file
+    passes."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(cfg_options or {})
+    dataset = cfg.train_dataloader.dataset
+    if not dataset.get('proposal_file') or not dataset.get('ann_file'):
+        return
+    root = dataset.get('data_root') or ''
+    meta_file = osp.join(osp.dirname(osp.join(root, dataset.proposal_file)), 'meta.json')
+    ann_file = osp.join(root, dataset.ann_file)
+    if not (osp.isfile(meta_file) and osp.isfile(ann_file)):
+        return  # the dataset itself reports a missing file, with its fix
+    with open(meta_file) as f:
+        searched = json.load(f)['images']
+    with open(ann_file) as f:
+        pool = len(json.load(f)['images'])
+    if searched < pool:
+        raise DataError(meta_file, f'the proposals were computed on {searched} of the {pool} '
+                                   f'images of {ann_file}',
+                        'compute them on the whole pool: `dvc repro proposals` (or '
+                        '`python tools/selective_search.py` without --max-images)')
+
+
 def run_pretraining(kind, work_dir, iters, seed, backbone, freeze):
     """Train a pretraining kind as its stage does; the (iteration, loss) points."""
+    check_proposals_cover_pool(kind.config, kind.options)
     files = stage_files(work_dir)
     stages.pretrain(kind.config, osp.join(work_dir, 'model.pth'), iters, seed,
                     backbone=backbone, freeze=freeze, cfg_options=kind.options, **files)
