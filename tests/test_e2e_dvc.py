@@ -132,23 +132,32 @@ def method_name(method):
     return METHOD_NAMES[method]
 
 
-def test_adding_a_seed_touches_only_its_stages(clone):
-    """A new seed adds its own chain (backbone, random init, pretrainings, splits,
-    fine-tuning and delta runs) and reruns the report; the stages of the existing seeds and
-    the other branches stay as they are."""
+def changed_stages(clone, edit):
+    """The params after ``edit(params)`` and the stages ``dvc status`` then lists as
+    changed; params.yaml is restored afterwards."""
     params_file = clone / 'params.yaml'
     text = params_file.read_text()
     params = yaml.safe_load(text)
-    new_seed = max(params['study']['seeds']) + 7
-    for study in (params['study'], params['profiles'][params['profile']]['study']):
-        study['seeds'].append(new_seed)
+    edit(params)
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         status = sh('dvc status', clone)
     finally:
         params_file.write_text(text)
-    changed = set(re.findall(r'^(\S+):', status, re.M))
+    return params, set(re.findall(r'^(\S+):', status, re.M))
+
+
+def test_adding_a_seed_touches_only_its_stages(clone):
+    """A new seed adds its own chain (backbone, random init, pretrainings, splits,
+    fine-tuning and delta runs) and reruns the report; the stages of the existing seeds and
+    the other branches stay as they are."""
+    def add_seed(params):
+        for study in (params['study'], params['profiles'][params['profile']]['study']):
+            study['seeds'].append(max(study['seeds']) + 7)
+
+    params, changed = changed_stages(clone, add_seed)
     study = params['study']
+    new_seed = study['seeds'][-1]
     chain = {f'backbone@{new_seed}', f'random_init@{new_seed}',
              *(f'pretrain@{m}-{new_seed}' for m in params['pretrain']),
              *(f'split@{f}-{new_seed}' for f in study['fractions']),
@@ -157,3 +166,18 @@ def test_adding_a_seed_touches_only_its_stages(clone):
     assert any(s.startswith('finetune@') and s.endswith(f'-{new_seed}') for s in changed)
     assert all(s == 'report' or s.endswith((f'@{new_seed}', f'-{new_seed}'))
                for s in changed), changed
+
+
+@pytest.mark.parametrize('size, readers', [
+    ('ranked_iters', ('ranked@',)),
+    ('backbone_iters', ('backbone@',)),
+    ('ceiling_iters', ('ceiling@',)),
+])
+def test_a_size_change_touches_only_the_stages_that_read_it(clone, size, readers):
+    """Each stage depends on the size keys its command reads, not on the whole profile:
+    calibrating the ranked branch later must not rerun the ProSeCo chain."""
+    def lengthen(params):
+        params['profiles'][params['profile']]['sizes'][size] += 2
+
+    _, changed = changed_stages(clone, lengthen)
+    assert changed and all(s.startswith(readers) for s in changed), changed
