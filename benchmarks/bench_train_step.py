@@ -59,6 +59,7 @@ EVAL_C7FA5D8 = [f'{loader}_dataloader.{key}' for loader in ('val', 'test')
                 for key in ('batch_size=1', 'num_workers=2')]
 OLD_FINETUNE = FULL_TRAIN + C7FA5D8['model'] + C7FA5D8['common'] + EVAL_C7FA5D8
 OLD_PROSECO = C7FA5D8['model.detector'] + C7FA5D8['common']
+LOAD_IN_MAIN = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
 # name: (config, cfg-options). Both trees are timed on the same fixed pairs (issue 13): the
 # config with the tree's defaults, the config as at c7fa5d8, and c7fa5d8's with one option on.
 CASES = {
@@ -70,6 +71,10 @@ CASES = {
     'finetune-compile': (FINETUNE, FULL_TRAIN + COMPILE),
     'proseco': (PROSECO, []),
     'proseco-c7fa5d8': (PROSECO, OLD_PROSECO),
+    # Loading in the main process: the two workers of shapes_unlabeled.py wait for the
+    # cores the model's threads hold once their prefetched batches run out (a run of tens of
+    # steps, not the first few).
+    'proseco-workers0': (PROSECO, LOAD_IN_MAIN),
 }
 PROBE = '''\
 """Imported before tools/train.py runs: records when the run reaches each hook event."""
