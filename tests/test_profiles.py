@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from mmproseco.pipeline.params import load_params, switch_profile
+from mmproseco.pipeline.stages import validation_options
 
 BIN = os.path.dirname(sys.executable)
 
@@ -25,6 +26,17 @@ def copy_params(repo_root, tmp_path):
 def test_the_committed_params_are_at_their_profile(repo_root):
     params = load_params(os.path.join(repo_root, 'params.yaml'))
     assert params['size'] == params['profiles'][params['profile']]['sizes']
+
+
+@pytest.mark.parametrize('name', ['full', 'smoke', 'default'])
+def test_every_fine_tuning_length_splits_into_its_validations(repo_root, name):
+    """A length that does not split would stop its stage only when it starts, hours in."""
+    params = load_params(os.path.join(repo_root, 'params.yaml'))
+    sizes = params['profiles'][name]['sizes']
+    config = os.path.join(repo_root, params['finetune_config'])
+    for iters in [*sizes['finetune_iters'].values(), sizes['ceiling_iters']]:
+        options = validation_options(config, iters, sizes['validations'])
+        assert options['train_cfg.val_interval'] > 0
 
 
 @pytest.mark.parametrize('name', ['full', 'smoke', 'default'])

@@ -1,7 +1,11 @@
-"""RelativeMultiStepLR: the LR drop lands at its fraction of whatever run length a stage sets."""
+"""The fine-tuning schedule: RelativeMultiStepLR's LR drop lands at its fraction of whatever
+run length a stage sets, and the stage's validations (equal intervals, or counted from that
+drop through mmengine's dynamic intervals) fall on the iterations the real Runner validates."""
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 from torch import nn
@@ -9,6 +13,7 @@ from torch.utils.data import Dataset
 
 import mmproseco  # noqa: F401  (registers the scheduler)
 from mmproseco.engine.schedulers import RelativeMultiStepLR
+from mmproseco.pipeline.stages import validation_options
 
 FINETUNE = 'configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
 
@@ -22,7 +27,7 @@ class Points(Dataset):
 
 
 class Regressor(nn.Module):
-    """The smallest model the Runner trains: a linear map fitted to zero."""
+    """The smallest model the Runner trains and validates: a linear map fitted to zero."""
 
     def __init__(self):
         super().__init__()
@@ -35,6 +40,9 @@ class Regressor(nn.Module):
         loss = self(torch.stack(data) if isinstance(data, list) else data)['loss']
         optim_wrapper.update_params(loss)
         return dict(loss=loss)
+
+    def val_step(self, data):
+        return [0.0]
 
 
 def lr_per_step(scheduler, optimizer, steps):
@@ -88,3 +96,68 @@ def test_the_finetuning_recipe_drops_the_lr_at_two_thirds_of_the_run():
     schedule = Config.fromfile(FINETUNE).param_scheduler
     assert schedule == [dict(type='RelativeMultiStepLR', milestone_ratios=[2 / 3], gamma=0.1,
                              by_epoch=False)]
+
+
+class NoMetric(BaseMetric):
+    def process(self, data_batch, data_samples):
+        self.results.append(0.0)
+
+    def compute_metrics(self, results):
+        return dict(score=0.0)
+
+
+class RecordValidations(Hook):
+    def __init__(self):
+        self.iters = []
+
+    def after_val_epoch(self, runner, metrics=None):
+        self.iters.append(runner.iter)
+
+
+def validated_iters(tmp_path, max_iters, options):
+    record = RecordValidations()
+    loop = {k.split('.', 1)[1]: v for k, v in options.items()}
+    runner = Runner(
+        model=Regressor(), work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=Points(), batch_size=2,
+                              sampler=dict(type='InfiniteSampler', shuffle=False)),
+        val_dataloader=dict(dataset=Points(), batch_size=2,
+                            sampler=dict(type='DefaultSampler', shuffle=False)),
+        val_evaluator=dict(type=NoMetric), val_cfg=dict(),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters, **loop),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=10**6)),
+        custom_hooks=[record])
+    runner.train()
+    return record.iters
+
+
+def test_a_count_validates_at_equal_intervals(tmp_path):
+    options = validation_options(FINETUNE, 12, 4)
+    assert options == {'train_cfg.val_interval': 3}
+    assert validated_iters(tmp_path, 12, options) == [3, 6, 9, 12]
+
+
+@pytest.mark.parametrize('iters,before,after', [(30, 4, 5), (1500, 4, 20)])
+def test_validations_count_from_the_configs_lr_drop(tmp_path, iters, before, after):
+    options = validation_options(FINETUNE, iters, dict(before_drop=before, after_drop=after))
+    drop = round(2 / 3 * iters)  # the config's lr_drop_at, rounded as RelativeMultiStepLR does
+    expected = ([drop * (k + 1) // before for k in range(before)]
+                + [drop + (iters - drop) * (k + 1) // after for k in range(after)])
+    assert validated_iters(tmp_path, iters, options) == expected
+    assert len(expected) == before + after and expected[before - 1] == drop
+
+
+@pytest.mark.parametrize('iters,validations', [(1500, dict(before_drop=3, after_drop=20)),
+                                               (1500, dict(before_drop=4, after_drop=30)),
+                                               (10, 4)])
+def test_schedules_that_do_not_split_the_run_are_refused(iters, validations):
+    with pytest.raises(ValueError, match='params.yaml'):
+        validation_options(FINETUNE, iters, validations)
+
+
+def test_counting_from_a_drop_needs_a_config_that_drops(tmp_path):
+    config = tmp_path / 'constant.py'
+    config.write_text('max_iters = 10\n')
+    with pytest.raises(ValueError, match='no lr_drop_at'):
+        validation_options(str(config), 30, dict(before_drop=2, after_drop=2))

@@ -21,8 +21,11 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(data_root='', data_prefix=dict(img='data/shapes/images/')))
 randomness = dict(seed=0)
+# The share of each run after which the LR is 10x lower. The pipeline's fine-tuning stage
+# also reads it: params.yaml's `validations: {before_drop, after_drop}` count from it.
+lr_drop_at = 2 / 3
 param_scheduler = [
-    dict(type='RelativeMultiStepLR', milestone_ratios=[2 / 3], gamma=0.1, by_epoch=False)]
+    dict(type='RelativeMultiStepLR', milestone_ratios=[lr_drop_at], gamma=0.1, by_epoch=False)]
 # For the pipeline (mmproseco/pipeline/stages.py): the random-initialization baseline
 # saves the whole model, its backbone started from the `backbone` stage's weights.
 pretrain_export = dict(source='', backbone='model.backbone')

@@ -172,12 +172,43 @@ def test_metrics(runner):
     return {k: float(v) for k, v in test_tool.run_test(runner).items()}
 
 
+def validation_options(config, iters, validations):
+    """The ``train_cfg`` options that validate a run of ``iters`` iterations.
+
+    ``validations`` is either a count, validated at equal intervals, or
+    ``{before_drop: k, after_drop: n}``: k equal intervals up to the iteration where
+    ``config`` drops its learning rate (its top-level ``lr_drop_at``, a share of the run,
+    rounded as :class:`~mmproseco.engine.schedulers.RelativeMultiStepLR` rounds it), then n
+    equal intervals from there to the end, through mmengine's ``dynamic_intervals``. The
+    best checkpoint on val and the last validations of the plateau rule then fall on the
+    annealed part of the run, where the curve flattens, rather than on its rise.
+    """
+    if isinstance(validations, int):
+        if iters % validations:
+            raise ValueError(f'{iters} fine-tuning iterations do not split into {validations} '
+                             'equal intervals; make the profile\'s iterations a multiple of '
+                             'its validations in params.yaml')
+        return {'train_cfg.val_interval': iters // validations}
+    share = Config.fromfile(config).get('lr_drop_at')
+    if share is None:
+        raise ValueError(f'validations {validations} count from the LR drop, but {config} sets '
+                         'no lr_drop_at; give params.yaml one number of validations instead')
+    drop = round(share * iters)
+    before, after = validations['before_drop'], validations['after_drop']
+    if drop % before or (iters - drop) % after:
+        raise ValueError(f'{iters} fine-tuning iterations, dropping the LR at {drop}, do not '
+                         f'split into {before} equal intervals before the drop and {after} '
+                         'after it; change the iterations or the validations in params.yaml')
+    return {'train_cfg.val_interval': drop // before,
+            'train_cfg.dynamic_intervals': [(drop, (iters - drop) // after)]}
+
+
 def finetune(config, init, split, out, iters, validations, seed, size, metrics, curves,
              timings, facts=None, cfg_options=None):
-    """Fine-tune ``init`` on the labeled ``split``, validating ``validations`` times at equal
-    intervals; keep the best checkpoint on val as ``out``, then test it. ``facts`` (method,
-    fraction, ...) go into the metrics; ``cfg_options`` change the config as
-    ``--cfg-options`` does (the calibration's probes of a recipe).
+    """Fine-tune ``init`` on the labeled ``split``, validating as ``validations`` says
+    (:func:`validation_options`); keep the best checkpoint on val as ``out``, then test it.
+    ``facts`` (method, fraction, ...) go into the metrics; ``cfg_options`` change the config
+    as ``--cfg-options`` does (the calibration's probes of a recipe).
 
     Model selection uses val only; the test set is read once, by the kept checkpoint. One
     runner does both, so the log of the test follows the training log. The metrics hold the
@@ -188,15 +219,11 @@ def finetune(config, init, split, out, iters, validations, seed, size, metrics, 
     the report re-checks it with its cell's).
     """
     started = time.time()
-    if iters % validations:
-        raise ValueError(f'{iters} fine-tuning iterations do not split into {validations} '
-                         'equal intervals; make the profile\'s iterations a multiple of its '
-                         'validations in params.yaml')
+    schedule = validation_options(config, iters, validations)
     work_dir = mmengine_dir(out)
-    interval = iters // validations
     runner, seconds = timed_train(config, work_dir, {
         'load_from': init, 'randomness.seed': seed, 'train_dataloader.dataset.ann_file': split,
-        'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
+        'train_cfg.max_iters': iters, **schedule,
         # only the best checkpoint on val, which save_best writes (no iteration checkpoints)
         'default_hooks.checkpoint.interval': -1, 'default_hooks.checkpoint.save_last': False,
         **eval_subset(size), **(cfg_options or {})})
