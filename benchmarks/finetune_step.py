@@ -9,10 +9,12 @@ from mmengine.runner import Runner
 FINETUNE = 'configs/finetune/deformable-detr_r18-tiny_1xb8-cpu_shapes-finetune.py'
 
 
-def model_and_batches(num_batches=6):
+def model_and_batches(num_batches=6, cfg_options=None):
     """The config's model in train mode, ``num_batches`` preprocessed batches of the full
-    train split, and the parameters that train."""
+    train split, and the parameters that train; ``cfg_options`` (a dict, as
+    ``--cfg-options`` gives it) changes the config first."""
     cfg = Config.fromfile(FINETUNE)
+    cfg.merge_from_dict(cfg_options or {})
     cfg.train_dataloader.dataset.ann_file = 'data/shapes/annotations/train.json'
     cfg.work_dir = tempfile.mkdtemp(prefix='bench_finetune_step_')
     cfg.log_level = 'WARNING'
