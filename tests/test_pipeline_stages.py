@@ -141,6 +141,22 @@ def test_finetuning_records_unrounded_test_map_and_its_val_history(tiny_repo, re
     assert timings['started'] < timings['ended']
 
 
+def test_finetuning_validations_counted_from_the_lr_drop(tiny_repo, repo_root, proseco):
+    """6 iterations, the config's drop at round(2/3 * 6) = 4: 2 validations up to it (every
+    2) and 2 after it (every 1), through the stage, mmdet's checkpoint hook included."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tiny_repo)
+        out = tiny_repo / 'work' / 'finetune' / 'dropped' / 'best.pth'
+        result = finetune(f'{repo_root}/{FINETUNE}', str(proseco[0]),
+                          'data/shapes/annotations/train.json', str(out), 6,
+                          dict(before_drop=2, after_drop=2), 0, {},
+                          **outputs(tiny_repo / 'results', 'dropped'))
+    assert [v['iter'] for v in result['val_history']] == [2, 4, 5, 6]
+    values = [v['bbox_mAP'] for v in result['val_history']]
+    assert result['best_val_iter'] == [2, 4, 5, 6][values.index(max(values))]
+    assert result['last_val_iter'] == 6
+
+
 def test_finetuning_refuses_validations_that_do_not_split_the_run(tmp_path):
     with pytest.raises(ValueError, match='multiple of its validations'):
         finetune(FINETUNE, 'init.pth', 'split.json', str(tmp_path / 'best.pth'), 10, 4, 0, {},

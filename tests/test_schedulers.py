@@ -138,7 +138,7 @@ def test_a_count_validates_at_equal_intervals(tmp_path):
     assert validated_iters(tmp_path, 12, options) == [3, 6, 9, 12]
 
 
-@pytest.mark.parametrize('iters,before,after', [(30, 4, 5), (1500, 4, 20)])
+@pytest.mark.parametrize('iters,before,after', [(6, 2, 2), (30, 4, 5), (1500, 4, 20)])
 def test_validations_count_from_the_configs_lr_drop(tmp_path, iters, before, after):
     options = validation_options(FINETUNE, iters, dict(before_drop=before, after_drop=after))
     drop = round(2 / 3 * iters)  # the config's lr_drop_at, rounded as RelativeMultiStepLR does
@@ -148,9 +148,11 @@ def test_validations_count_from_the_configs_lr_drop(tmp_path, iters, before, aft
     assert len(expected) == before + after and expected[before - 1] == drop
 
 
-@pytest.mark.parametrize('iters,validations', [(1500, dict(before_drop=3, after_drop=20)),
-                                               (1500, dict(before_drop=4, after_drop=30)),
-                                               (10, 4)])
+@pytest.mark.parametrize('iters,validations', [
+    (1500, dict(before_drop=3, after_drop=20)),  # 1,000 into 3
+    (1500, dict(before_drop=4, after_drop=30)),  # 500 into 30
+    (100, dict(before_drop=1, after_drop=3)),  # every 11 after the drop at 67: not from it
+    (10, 4)])
 def test_schedules_that_do_not_split_the_run_are_refused(iters, validations):
     with pytest.raises(ValueError, match='params.yaml'):
         validation_options(FINETUNE, iters, validations)

@@ -195,12 +195,16 @@ def validation_options(config, iters, validations):
                          'no lr_drop_at; give params.yaml one number of validations instead')
     drop = round(share * iters)
     before, after = validations['before_drop'], validations['after_drop']
-    if drop % before or (iters - drop) % after:
+    interval = (iters - drop) // after if (iters - drop) % after == 0 else 0
+    # mmengine validates where the iteration is a multiple of the interval, so the one
+    # after the drop must divide the drop too
+    if drop % before or not interval or drop % interval:
         raise ValueError(f'{iters} fine-tuning iterations, dropping the LR at {drop}, do not '
                          f'split into {before} equal intervals before the drop and {after} '
                          'after it; change the iterations or the validations in params.yaml')
+    # mmengine's loop takes an interval from the iteration after its milestone on
     return {'train_cfg.val_interval': drop // before,
-            'train_cfg.dynamic_intervals': [(drop, (iters - drop) // after)]}
+            'train_cfg.dynamic_intervals': [(drop + 1, interval)]}
 
 
 def finetune(config, init, split, out, iters, validations, seed, size, metrics, curves,
