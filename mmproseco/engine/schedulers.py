@@ -7,6 +7,13 @@ from mmengine.optim import MultiStepLR
 from mmengine.optim.scheduler.param_scheduler import INF
 
 
+def relative_milestone(ratio: float, span: int) -> int:
+    """The step, counted from a span's begin, at ``ratio`` of a span of ``span`` steps
+    (Python's rounding: 2/3 of 1,500 is 1,000); the fine-tuning stage places its validations
+    around the same step."""
+    return round(ratio * span)
+
+
 @PARAM_SCHEDULERS.register_module()
 class RelativeMultiStepLR(MultiStepLR):
     """:class:`mmengine.optim.MultiStepLR` with milestones given as fractions of its span.
@@ -33,5 +40,5 @@ class RelativeMultiStepLR(MultiStepLR):
         ratios = list(milestone_ratios)
         if not ratios or ratios != sorted(ratios) or not all(0 < r < 1 for r in ratios):
             raise ValueError(f'milestone_ratios must increase within (0, 1), got {ratios}')
-        milestones = [round(r * (end - begin)) for r in ratios]
+        milestones = [relative_milestone(r, end - begin) for r in ratios]
         super().__init__(optimizer, milestones=milestones, begin=begin, end=end, **kwargs)

@@ -22,6 +22,7 @@ from mmengine.config import Config, DictAction
 from mmengine.fileio import load
 
 from mmproseco.engine.hooks import TeacherEMAHook, momentum_distances
+from mmproseco.engine.schedulers import relative_milestone
 from mmproseco.tools import test as test_tool
 from mmproseco.tools import train as train_tool
 from .checkpoints import export_detector, export_state_dict, keep_checkpoint, save_weights
@@ -178,7 +179,7 @@ def validation_options(config, iters, validations):
     ``validations`` is either a count, validated at equal intervals, or
     ``{before_drop: k, after_drop: n}``: k equal intervals up to the iteration where
     ``config`` drops its learning rate (its top-level ``lr_drop_at``, a share of the run,
-    rounded as :class:`~mmproseco.engine.schedulers.RelativeMultiStepLR` rounds it), then n
+    placed as :class:`~mmproseco.engine.schedulers.RelativeMultiStepLR` places it), then n
     equal intervals from there to the end, through mmengine's ``dynamic_intervals``. The
     best checkpoint on val and the last validations of the plateau rule then fall on the
     annealed part of the run, where the curve flattens, rather than on its rise.
@@ -193,7 +194,7 @@ def validation_options(config, iters, validations):
     if share is None:
         raise ValueError(f'validations {validations} count from the LR drop, but {config} sets '
                          'no lr_drop_at; give params.yaml one number of validations instead')
-    drop = round(share * iters)
+    drop = relative_milestone(share, iters)
     before, after = validations['before_drop'], validations['after_drop']
     interval = (iters - drop) // after if (iters - drop) % after == 0 else 0
     # mmengine validates where the iteration is a multiple of the interval, so the one
